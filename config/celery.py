@@ -1,0 +1,53 @@
+"""The Celery app. Settings come from Django's (CELERY_* names in config/settings.py).
+
+Run a worker with `celery -A config worker -l info` and beat with `celery -A config beat`.
+The request id of the web request that enqueued a task travels in the message headers,
+so a task's log lines carry the same rid as the request that caused them.
+"""
+
+import os
+
+from celery import Celery, signals
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("homecraft3d")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
+    """Every periodic job is declared here, and each also exists as a management command.
+
+    Later capabilities add theirs (trending recompute, Connect account sync, email retry).
+    """
+
+
+@signals.before_task_publish.connect
+def _attach_request_id(headers: dict | None = None, **kwargs) -> None:
+    from marketplace.observability import current_request_id
+
+    rid = current_request_id()
+    if headers is not None and rid:
+        headers.setdefault("request_id", rid)
+
+
+@signals.task_prerun.connect
+def _bind_request_id(task=None, **kwargs) -> None:
+    from marketplace.observability import bind_log_context
+
+    # An eager task runs inside the web request and keeps that request's context.
+    if task is None or task.request.is_eager:
+        return
+    rid = getattr(task.request, "request_id", None) or task.request.id
+    bind_log_context(rid=rid, path=f"task:{task.name}")
+
+
+@signals.task_postrun.connect
+def _unbind_request_id(task=None, **kwargs) -> None:
+    from marketplace.observability import clear_log_context
+
+    if task is None or task.request.is_eager:
+        return
+    clear_log_context()

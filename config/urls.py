@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from config.env import env_str
+from marketplace.views import healthz
+
+admin.site.site_header = "Home Craft 3D staff"
+admin.site.site_title = "Home Craft 3D staff"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path(env_str("ADMIN_URL", "admin/"), admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("", include("marketplace.urls")),
+]
+
+if not settings.USE_S3:
+    # Embedded default: public media (images, avatars) from the local folder. Private
+    # digital files have no URL at all; downloads/ streams them after its checks.
+    urlpatterns += [
+        re_path(
+            r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"),
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

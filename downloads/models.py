@@ -1,0 +1,1 @@
+# Models arrive with the capability that needs them (see docs/ARCHITECTURE.md).

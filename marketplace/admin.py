@@ -1,0 +1,58 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from marketplace.models import SellerProfile, SiteConfig, User
+from marketplace.selectors import site_config_get
+from marketplace.services import site_config_update
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "name", "is_staff", "is_active", "date_joined", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "name"]
+    readonly_fields = ["date_joined", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Profile", {"fields": ["name"]}),
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(SellerProfile)
+class SellerProfileAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "slug", "user", "created_at"]
+    search_fields = ["display_name", "slug", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = ["created_at", "updated_at"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(SiteConfig)
+class SiteConfigAdmin(admin.ModelAdmin):
+    """One row: the list page goes straight to it; it can be neither added nor deleted."""
+
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        config = site_config_get()
+        return HttpResponseRedirect(
+            reverse("admin:marketplace_siteconfig_change", args=[config.pk])
+        )
+
+    def save_model(self, request, obj, form, change) -> None:
+        site_config_update(config=obj)

@@ -1,0 +1,60 @@
+from django import forms
+from django.core.validators import RegexValidator
+from django.forms.renderers import TemplatesSetting
+
+from marketplace.models import SellerProfile
+
+
+class SiteFormRenderer(TemplatesSetting):
+    """Renders every form with templates/forms/: label, control, help, errors alike."""
+
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
+
+
+shop_slug_validator = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    "Use lower-case letters, digits and single hyphens, like “maple-print-works”.",
+)
+
+
+class SellerProfileForm(forms.Form):
+    display_name = forms.CharField(
+        label="Shop name", max_length=80, help_text="Shown on your listings and shop page."
+    )
+    slug = forms.CharField(
+        label="Shop address",
+        max_length=60,
+        min_length=3,
+        required=False,
+        validators=[shop_slug_validator],
+        help_text="homecraft3d/shops/<address>/ — leave blank to make one from the name.",
+    )
+    bio = forms.CharField(
+        label="About your shop",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="What you print, materials you like, how you ship. Plain text.",
+    )
+    avatar = forms.ImageField(
+        label="Shop picture",
+        required=False,
+        help_text="Square JPEG, PNG or WebP, at most 2 MB. We strip location data.",
+    )
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
+
+
+class SellerProfileUpdateForm(SellerProfileForm):
+    remove_avatar = forms.BooleanField(label="Remove the current picture", required=False)
+
+    def __init__(self, *args, profile: SellerProfile, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {"display_name": profile.display_name, "slug": profile.slug, "bio": profile.bio},
+        )
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = True
+        self.fields["slug"].help_text = "Changing it breaks links you have shared."

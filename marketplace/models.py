@@ -1,0 +1,154 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from marketplace.uploads import validate_avatar
+
+
+class UserManager(BaseUserManager):
+    """Email is the login. Addresses are stored lower-cased so lookups are exact."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **extra)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        if not extra["is_staff"] or not extra["is_superuser"]:
+            raise ValueError("A superuser needs is_staff and is_superuser.")
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person with an account: buyer, seller (has a SellerProfile), staff.
+
+    Email verification lives in allauth's EmailAddress; `marketplace.selectors`
+    answers "is this user verified?" so no view reaches into allauth directly.
+    """
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+    name = models.CharField("full name", max_length=150, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return self.name.split(" ")[0] if self.name else self.email.split("@")[0]
+
+
+def avatar_upload_to(instance: "SellerProfile", filename: str) -> str:
+    # The stored name never uses the uploaded name: it is normalised to WebP on upload.
+    return f"avatars/{instance.user_id}/{filename}"
+
+
+class SellerProfile(models.Model):
+    """What makes a user a seller: the public shop identity at /shops/<slug>/."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="seller_profile")
+    display_name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=60, unique=True)
+    bio = models.TextField(blank=True, max_length=2000)
+    avatar = models.ImageField(
+        upload_to=avatar_upload_to, blank=True, validators=[validate_avatar]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:shop-detail", kwargs={"slug": self.slug})
+
+
+class SiteConfig(models.Model):
+    """The one row of marketplace-wide knobs that staff tune in the admin.
+
+    Read it through `marketplace.selectors.site_config_get()` (cached) and change it
+    through `marketplace.services.site_config_update()` (invalidates the cache).
+    Orders snapshot `fee_bps`, so changing it never alters a past order.
+    """
+
+    SINGLETON_PK = 1
+
+    fee_bps = models.PositiveIntegerField(
+        "marketplace fee (basis points)",
+        default=1000,
+        validators=[MaxValueValidator(10_000)],
+        help_text="1000 = 10.00% of each line's subtotal. Snapshotted on every order.",
+    )
+    free_listing_cap = models.PositiveIntegerField(
+        "free digital listings per seller",
+        default=25,
+        help_text="How many free FILE listings one seller may have published at once.",
+    )
+    top_rated_min_reviews = models.PositiveIntegerField(
+        "Top Rated minimum reviews",
+        default=3,
+        help_text="Reviews a product needs before it ranks in Top Rated.",
+    )
+    trending_window_days = models.PositiveIntegerField(
+        "trending window (days)", default=14, validators=[MinValueValidator(1)]
+    )
+    trending_top_n = models.PositiveIntegerField(
+        "trending Top N", default=12, help_text="How many products may carry the badge."
+    )
+    refund_window_days = models.PositiveIntegerField(
+        "refund window (days)", default=14, help_text="Days after purchase a buyer may ask."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "site configuration"
+        verbose_name_plural = "site configuration"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="siteconfig_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(fee_bps__lte=10_000), name="siteconfig_fee_bps_lte_100pct"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(trending_window_days__gte=1),
+                name="siteconfig_trending_window_gte_1",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Site configuration"
+
+    @property
+    def fee_percent(self) -> str:
+        whole, cents = divmod(self.fee_bps, 100)
+        return f"{whole}.{cents:02d}%"

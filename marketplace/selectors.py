@@ -1,0 +1,41 @@
+from allauth.account.models import EmailAddress
+from django.core.cache import cache
+
+from marketplace.models import SellerProfile, SiteConfig, User
+
+SITE_CONFIG_CACHE_KEY = "marketplace:siteconfig:v1"
+# A safety net only: saves invalidate the key at once (services.site_config_update).
+SITE_CONFIG_CACHE_SECONDS = 300
+
+
+def site_config_get() -> SiteConfig:
+    """The SiteConfig row, from the shared cache; at most one query on a miss."""
+    config = cache.get(SITE_CONFIG_CACHE_KEY)
+    if config is None:
+        config = SiteConfig.objects.filter(pk=SiteConfig.SINGLETON_PK).first()
+        if config is None:
+            # First read on a fresh database: the defaults are the configuration.
+            config, _ = SiteConfig.objects.get_or_create(pk=SiteConfig.SINGLETON_PK)
+        cache.set(SITE_CONFIG_CACHE_KEY, config, SITE_CONFIG_CACHE_SECONDS)
+    return config
+
+
+def user_has_verified_email(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
+
+
+def seller_profile_for_user(user: User) -> SellerProfile | None:
+    if not user.is_authenticated:
+        return None
+    return SellerProfile.objects.filter(user=user).first()
+
+
+def seller_profile_get_public(*, slug: str) -> SellerProfile | None:
+    """The shop at `slug` if the public may see it (its owner is an active account)."""
+    return (
+        SellerProfile.objects.select_related("user")
+        .filter(slug=slug, user__is_active=True)
+        .first()
+    )
