@@ -21,7 +21,7 @@ if not settings.USE_S3:
     # digital files have no URL at all; downloads/ streams them after its checks.
     urlpatterns += [
         re_path(
-            r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"),
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
             serve,
             {"document_root": settings.MEDIA_ROOT},
         )

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.forms.renderers import TemplatesSetting
 
 from marketplace.models import SellerProfile
+from marketplace.uploads import validate_avatar
 
 
 class SiteFormRenderer(TemplatesSetting):
@@ -37,14 +38,22 @@ class SellerProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="What you print, materials you like, how you ship. Plain text.",
     )
-    avatar = forms.ImageField(
+    # A FileField, not ImageField: the content checks (and their messages) are ours.
+    avatar = forms.FileField(
         label="Shop picture",
         required=False,
         help_text="Square JPEG, PNG or WebP, at most 2 MB. We strip location data.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"].strip().lower()
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if avatar:
+            validate_avatar(avatar)
+        return avatar
 
 
 class SellerProfileUpdateForm(SellerProfileForm):

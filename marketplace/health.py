@@ -4,13 +4,15 @@ Each probe is bounded (short socket timeouts) so a dead dependency answers "down
 quickly instead of hanging the load balancer's health check.
 """
 
+import os
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.storage import storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection
 
 
@@ -36,10 +38,19 @@ def _check_broker() -> None:
 
 
 def _check_storage() -> None:
-    # exists() on a name that is never written proves the store answers (S3: a HEAD
-    # request with our credentials; local: the folder is readable) without writing.
     for alias in ("default", "private"):
-        storages[alias].exists("healthz-probe")
+        storage = storages[alias]
+        location = getattr(storage, "location", None)
+        if isinstance(storage, FileSystemStorage):
+            # Local folders: they must exist (made on first use) and take writes.
+            folder = Path(location)
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK):
+                raise RuntimeError(f"{alias} storage folder is not writable")
+        else:
+            # Object stores: exists() on a name never written is a HEAD request that
+            # proves the bucket answers to our credentials, without writing anything.
+            storage.exists("healthz-probe")
 
 
 def health_report() -> tuple[bool, dict]:

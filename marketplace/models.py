@@ -78,9 +78,7 @@ class SellerProfile(models.Model):
     display_name = models.CharField(max_length=80)
     slug = models.SlugField(max_length=60, unique=True)
     bio = models.TextField(blank=True, max_length=2000)
-    avatar = models.ImageField(
-        upload_to=avatar_upload_to, blank=True, validators=[validate_avatar]
-    )
+    avatar = models.ImageField(upload_to=avatar_upload_to, blank=True, validators=[validate_avatar])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,6 +11,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from django.core.signals import request_finished
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept ids a proxy would plausibly send; anything else could be log injection.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -26,6 +28,13 @@ def bind_log_context(**values) -> None:
 
 def clear_log_context() -> None:
     _log_context.set(None)
+
+
+def _clear_on_finish(**kwargs) -> None:
+    clear_log_context()
+
+
+request_finished.connect(_clear_on_finish, dispatch_uid="observability-clear-log-context")
 
 
 def current_request_id() -> str | None:
@@ -47,19 +56,24 @@ class RequestIDMiddleware:
         request.request_id = rid
         clear_log_context()
         bind_log_context(rid=rid, path=request.path)
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = rid
-            return response
-        finally:
-            clear_log_context()
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = rid
+        # The context stays bound until the response is closed (request_finished), so
+        # Django's own "Not Found"/"Internal Server Error" lines, logged after the
+        # middleware chain returns, still carry it.
+        self._bind_user(request)
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         # Runs after AuthenticationMiddleware, so the user is known from here on.
+        self._bind_user(request)
+        return None
+
+    @staticmethod
+    def _bind_user(request) -> None:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             bind_log_context(user_id=user.pk)
-        return None
 
 
 class RequestContextFilter(logging.Filter):

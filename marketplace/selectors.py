@@ -1,7 +1,11 @@
+import logging
+
 from allauth.account.models import EmailAddress
 from django.core.cache import cache
 
 from marketplace.models import SellerProfile, SiteConfig, User
+
+logger = logging.getLogger(__name__)
 
 SITE_CONFIG_CACHE_KEY = "marketplace:siteconfig:v1"
 # A safety net only: saves invalidate the key at once (services.site_config_update).
@@ -9,14 +13,29 @@ SITE_CONFIG_CACHE_SECONDS = 300
 
 
 def site_config_get() -> SiteConfig:
-    """The SiteConfig row, from the shared cache; at most one query on a miss."""
-    config = cache.get(SITE_CONFIG_CACHE_KEY)
+    """The SiteConfig row, from the shared cache; at most one query on a miss.
+
+    A cache outage degrades to a database read (logged), never to an error page.
+    """
+    try:
+        config = cache.get(SITE_CONFIG_CACHE_KEY)
+    except Exception:  # the cache server is down: the database still has the truth
+        logger.warning("site config: cache unavailable, reading the database", exc_info=True)
+        return _site_config_from_db()
     if config is None:
-        config = SiteConfig.objects.filter(pk=SiteConfig.SINGLETON_PK).first()
-        if config is None:
-            # First read on a fresh database: the defaults are the configuration.
-            config, _ = SiteConfig.objects.get_or_create(pk=SiteConfig.SINGLETON_PK)
-        cache.set(SITE_CONFIG_CACHE_KEY, config, SITE_CONFIG_CACHE_SECONDS)
+        config = _site_config_from_db()
+        try:
+            cache.set(SITE_CONFIG_CACHE_KEY, config, SITE_CONFIG_CACHE_SECONDS)
+        except Exception:
+            logger.warning("site config: could not cache", exc_info=True)
+    return config
+
+
+def _site_config_from_db() -> SiteConfig:
+    config = SiteConfig.objects.filter(pk=SiteConfig.SINGLETON_PK).first()
+    if config is None:
+        # First read on a fresh database: the defaults are the configuration.
+        config, _ = SiteConfig.objects.get_or_create(pk=SiteConfig.SINGLETON_PK)
     return config
 
 
@@ -35,7 +54,5 @@ def seller_profile_for_user(user: User) -> SellerProfile | None:
 def seller_profile_get_public(*, slug: str) -> SellerProfile | None:
     """The shop at `slug` if the public may see it (its owner is an active account)."""
     return (
-        SellerProfile.objects.select_related("user")
-        .filter(slug=slug, user__is_active=True)
-        .first()
+        SellerProfile.objects.select_related("user").filter(slug=slug, user__is_active=True).first()
     )

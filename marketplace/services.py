@@ -1,4 +1,5 @@
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
@@ -36,7 +37,10 @@ def _unique_shop_slug(base: str, *, exclude_pk: int | None = None) -> str:
 
 
 def _normalized_avatar(avatar: UploadedFile, *, user: User) -> UploadedFile:
-    validate_avatar(avatar)
+    try:
+        validate_avatar(avatar)
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages)) from exc
     return normalize_image(avatar, max_side=AVATAR_MAX_SIDE, name=f"avatar-{user.pk}")
 
 

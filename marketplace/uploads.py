@@ -55,9 +55,7 @@ def validate_image_upload(
     except ValidationError:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise ValidationError(
-            "The image is too large to process.", code="too_many_pixels"
-        ) from exc
+        raise ValidationError("The image is too large to process.", code="too_many_pixels") from exc
     except Exception as exc:  # Pillow raises many types for corrupt or non-image data
         raise ValidationError(
             "The file is not an image we can read. Upload a JPEG, PNG, WebP or GIF.",
@@ -80,9 +78,7 @@ def validate_image_upload(
     return width, height
 
 
-def normalize_image(
-    upload, *, max_side: int, name: str, quality: int = 85
-) -> InMemoryUploadedFile:
+def normalize_image(upload, *, max_side: int, name: str, quality: int = 85) -> InMemoryUploadedFile:
     """Re-encode a validated image as WebP no larger than `max_side`, without metadata."""
     upload.seek(0)
     with Image.open(upload) as image:

@@ -9,7 +9,9 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("shops/<slug:slug>/", views.ShopDetailView.as_view(), name="shop-detail"),
     path("seller/shop/new/", views.SellerProfileCreateView.as_view(), name="seller-profile-create"),
-    path("seller/shop/edit/", views.SellerProfileUpdateView.as_view(), name="seller-profile-update"),
+    path(
+        "seller/shop/edit/", views.SellerProfileUpdateView.as_view(), name="seller-profile-update"
+    ),
     path(
         "legal/terms/",
         TemplateView.as_view(template_name="marketplace/legal/terms.html"),

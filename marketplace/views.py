@@ -25,7 +25,9 @@ class HomeView(TemplateView):
 def healthz(request: HttpRequest) -> JsonResponse:
     """Anyone (load balancers, uptime checks). 200 when every dependency is up, else 503."""
     ok, checks = health_report()
-    return JsonResponse({"status": "ok" if ok else "down", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "down", "checks": checks}, status=200 if ok else 503
+    )
 
 
 class SellerProfileCreateView(VerifiedEmailRequiredMixin, FormView):

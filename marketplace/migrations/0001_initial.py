@@ -4,78 +4,222 @@ import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import marketplace.models
-import marketplace.uploads
 from django.conf import settings
 from django.db import migrations, models
 
+import marketplace.models
+import marketplace.uploads
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email address')),
-                ('name', models.CharField(blank=True, max_length=150, verbose_name='full name')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "email",
+                    models.EmailField(max_length=254, unique=True, verbose_name="email address"),
+                ),
+                ("name", models.CharField(blank=True, max_length=150, verbose_name="full name")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             managers=[
-                ('objects', marketplace.models.UserManager()),
+                ("objects", marketplace.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='SellerProfile',
+            name="SellerProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=80)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('bio', models.TextField(blank=True, max_length=2000)),
-                ('avatar', models.ImageField(blank=True, upload_to=marketplace.models.avatar_upload_to, validators=[marketplace.uploads.validate_avatar])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='seller_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=80)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                ("bio", models.TextField(blank=True, max_length=2000)),
+                (
+                    "avatar",
+                    models.ImageField(
+                        blank=True,
+                        upload_to=marketplace.models.avatar_upload_to,
+                        validators=[marketplace.uploads.validate_avatar],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="seller_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_name'],
+                "ordering": ["display_name"],
             },
         ),
         migrations.CreateModel(
-            name='SiteConfig',
+            name="SiteConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_bps', models.PositiveIntegerField(default=1000, help_text="1000 = 10.00% of each line's subtotal. Snapshotted on every order.", validators=[django.core.validators.MaxValueValidator(10000)], verbose_name='marketplace fee (basis points)')),
-                ('free_listing_cap', models.PositiveIntegerField(default=25, help_text='How many free FILE listings one seller may have published at once.', verbose_name='free digital listings per seller')),
-                ('top_rated_min_reviews', models.PositiveIntegerField(default=3, help_text='Reviews a product needs before it ranks in Top Rated.', verbose_name='Top Rated minimum reviews')),
-                ('trending_window_days', models.PositiveIntegerField(default=14, validators=[django.core.validators.MinValueValidator(1)], verbose_name='trending window (days)')),
-                ('trending_top_n', models.PositiveIntegerField(default=12, help_text='How many products may carry the badge.', verbose_name='trending Top N')),
-                ('refund_window_days', models.PositiveIntegerField(default=14, help_text='Days after purchase a buyer may ask.', verbose_name='refund window (days)')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fee_bps",
+                    models.PositiveIntegerField(
+                        default=1000,
+                        help_text="1000 = 10.00% of each line's subtotal. Snapshotted on every order.",
+                        validators=[django.core.validators.MaxValueValidator(10000)],
+                        verbose_name="marketplace fee (basis points)",
+                    ),
+                ),
+                (
+                    "free_listing_cap",
+                    models.PositiveIntegerField(
+                        default=25,
+                        help_text="How many free FILE listings one seller may have published at once.",
+                        verbose_name="free digital listings per seller",
+                    ),
+                ),
+                (
+                    "top_rated_min_reviews",
+                    models.PositiveIntegerField(
+                        default=3,
+                        help_text="Reviews a product needs before it ranks in Top Rated.",
+                        verbose_name="Top Rated minimum reviews",
+                    ),
+                ),
+                (
+                    "trending_window_days",
+                    models.PositiveIntegerField(
+                        default=14,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="trending window (days)",
+                    ),
+                ),
+                (
+                    "trending_top_n",
+                    models.PositiveIntegerField(
+                        default=12,
+                        help_text="How many products may carry the badge.",
+                        verbose_name="trending Top N",
+                    ),
+                ),
+                (
+                    "refund_window_days",
+                    models.PositiveIntegerField(
+                        default=14,
+                        help_text="Days after purchase a buyer may ask.",
+                        verbose_name="refund window (days)",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'site configuration',
-                'verbose_name_plural': 'site configuration',
-                'constraints': [models.CheckConstraint(condition=models.Q(('pk', 1)), name='siteconfig_singleton'), models.CheckConstraint(condition=models.Q(('fee_bps__lte', 10000)), name='siteconfig_fee_bps_lte_100pct'), models.CheckConstraint(condition=models.Q(('trending_window_days__gte', 1)), name='siteconfig_trending_window_gte_1')],
+                "verbose_name": "site configuration",
+                "verbose_name_plural": "site configuration",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("pk", 1)), name="siteconfig_singleton"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("fee_bps__lte", 10000)),
+                        name="siteconfig_fee_bps_lte_100pct",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("trending_window_days__gte", 1)),
+                        name="siteconfig_trending_window_gte_1",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='user_email_ci_unique'),
+            model_name="user",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"), name="user_email_ci_unique"
+            ),
         ),
     ]

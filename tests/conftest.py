@@ -1,0 +1,58 @@
+"""Shared fixtures. Tests run against the same settings module as the app; what tests
+need different (plain HTTP, files in a temporary folder, tasks inline) is set here."""
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from config.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path_factory):
+    # Hashing at production strength only slows the suite; strength is not under test.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No collectstatic in tests: serve and name static files as they are.
+    media = tmp_path_factory.mktemp("media")
+    private = tmp_path_factory.mktemp("private")
+    storages = dict(settings.STORAGES)
+    storages["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    if not settings.USE_S3:
+        storages["default"] = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": media, "base_url": settings.MEDIA_URL},
+        }
+        storages["private"] = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": private, "base_url": None},
+        }
+        settings.MEDIA_ROOT = media
+    settings.STORAGES = storages
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http():
+    # The test client and the live server speak plain HTTP on localhost. Session-wide
+    # and first: SecurityMiddleware reads these once, when the live server starts.
+    with override_settings(
+        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager():
+    # Tests run tasks inline even when REDIS_URL gives Celery a broker: the task code
+    # is what is under test, not the worker. /healthz tests probe the broker itself.
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # The cache (Redis in CI) outlives each test's rolled-back transaction.
+    cache.clear()
+    yield
+    cache.clear()

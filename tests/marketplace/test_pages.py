@@ -1,0 +1,55 @@
+import pytest
+from django.template.loader import render_to_string
+
+from marketplace.templatetags.money import format_money
+from tests.factories import SellerProfileFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_renders_for_a_visitor(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Home Craft 3D" in html
+    assert 'name="q"' in html  # the header search box
+    assert "/accounts/signup/" in html
+
+
+def test_header_shows_the_seller_menu_for_sellers_and_the_pitch_for_others(client):
+    profile = SellerProfileFactory(slug="maple")
+    client.force_login(profile.user)
+    assert "/shops/maple/" in client.get("/").content.decode()
+    client.force_login(UserFactory())
+    assert "/seller/shop/new/" in client.get("/").content.decode()
+
+
+def test_unknown_pages_get_our_404(client):
+    response = client.get("/definitely/not/here/")
+    assert response.status_code == 404
+    assert "Home Craft 3D" in response.content.decode()
+
+
+def test_the_500_page_renders_without_any_context():
+    html = render_to_string("500.html")
+    assert "Home Craft 3D" in html
+
+
+@pytest.mark.parametrize(
+    ("cents", "currency", "text"),
+    [
+        (0, "usd", "$0.00"),
+        (1999, "usd", "$19.99"),
+        (123456789, "eur", "€1,234,567.89"),
+        (-505, "gbp", "-£5.05"),
+        (1500, "jpy", "1,500 JPY"),
+        (1000, "chf", "10.00 CHF"),
+    ],
+)
+def test_money_is_formatted_from_integer_cents(cents, currency, text):
+    assert format_money(cents, currency) == text
+
+
+@pytest.mark.parametrize("url", ["/legal/terms/", "/legal/privacy/", "/legal/seller-agreement/"])
+def test_legal_pages_render(client, url):
+    assert client.get(url).status_code == 200
