@@ -1,1 +1,297 @@
-# Models arrive with the capability that needs them (see docs/ARCHITECTURE.md).
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from marketplace.storage import private_storage
+
+
+class Category(models.Model):
+    """A node of the category tree. `path` ("toys-games/puzzles/") makes "this category
+    and everything below it" one indexed prefix filter instead of a recursive walk."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(max_length=255, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:category-detail", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class License(models.TextChoices):
+    PERSONAL = "PERSONAL", "Personal use only"
+    COMMERCIAL = "COMMERCIAL", "Commercial use allowed"
+    CC_BY = "CC_BY", "Creative Commons Attribution (CC BY 4.0)"
+    CC_BY_SA = "CC_BY_SA", "Creative Commons Attribution-ShareAlike (CC BY-SA 4.0)"
+    CC_BY_NC = "CC_BY_NC", "Creative Commons Attribution-NonCommercial (CC BY-NC 4.0)"
+    CC0 = "CC0", "Public domain (CC0 1.0)"
+
+
+LICENSE_SUMMARIES = {
+    License.PERSONAL: "Print it for yourself. Do not sell prints or share the files.",
+    License.COMMERCIAL: "Print it and sell the prints. Do not share or resell the files.",
+    License.CC_BY: "Share, remix and sell, as long as you credit the designer.",
+    License.CC_BY_SA: "Share, remix and sell with credit; remixes must use the same licence.",
+    License.CC_BY_NC: "Share and remix with credit, but not for commercial purposes.",
+    License.CC0: "No rights reserved: use it for anything.",
+}
+
+
+class Product(models.Model):
+    """A listing: a digital bundle (FILE) or a printed item (PHYSICAL).
+
+    Money is integer minor units beside `currency`. Orders snapshot the price, so an
+    edit here never changes a past order. Writes go through `catalog.services`.
+    """
+
+    class Kind(models.TextChoices):
+        FILE = "FILE", "Digital file"
+        PHYSICAL = "PHYSICAL", "Printed item"
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", "Draft"
+        PUBLISHED = "PUBLISHED", "Published"
+        ARCHIVED = "ARCHIVED", "Archived"
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True, max_length=20_000, help_text="Markdown.")
+    # Sanitized HTML rendered from `description` by the service that saves it.
+    description_html = models.TextField(blank=True, editable=False)
+    price_cents = models.BigIntegerField(default=0, validators=[MinValueValidator(0)])
+    currency = models.CharField(max_length=3, default="usd")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="products")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Moderation's takedown: hidden from everyone but the seller and staff, whatever status.
+    is_taken_down = models.BooleanField(default=False)
+    takedown_reason = models.CharField(max_length=500, blank=True)
+    taken_down_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    cover_image = models.ForeignKey(
+        "ProductImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # FILE: licence and print settings.
+    license = models.CharField(max_length=12, choices=License.choices, blank=True)
+    # ",stl,3mf," — kept by the asset services for the browse "file format" filter.
+    file_formats = models.CharField(max_length=100, blank=True, editable=False)
+    print_material = models.CharField("recommended material", max_length=60, blank=True)
+    layer_height_mm = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(5)],
+    )
+    infill_percent = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    supports_needed = models.BooleanField(null=True, blank=True)
+    print_time_minutes = models.PositiveIntegerField(null=True, blank=True)
+    bed_min_x_mm = models.PositiveIntegerField("minimum bed X (mm)", null=True, blank=True)
+    bed_min_y_mm = models.PositiveIntegerField("minimum bed Y (mm)", null=True, blank=True)
+    bed_min_z_mm = models.PositiveIntegerField("minimum build height (mm)", null=True, blank=True)
+
+    # Both kinds: size of the model or the printed item.
+    size_x_mm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    size_y_mm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+    size_z_mm = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
+
+    # PHYSICAL: the printed item.
+    material = models.CharField(max_length=60, blank=True)
+    colour = models.CharField(max_length=60, blank=True)
+    weight_grams = models.PositiveIntegerField(null=True, blank=True)
+    stock_quantity = models.PositiveIntegerField(default=0)
+    shipping_cents = models.BigIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    processing_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    ships_from = models.CharField("ships from (country code)", max_length=2, blank=True)
+
+    # Fed by later capabilities (downloads, discovery). Counters change only with F().
+    download_count = models.BigIntegerField(default=0, editable=False)
+    trending_score = models.FloatField(default=0, editable=False)
+    trending_override_rank = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Staff: pin into Trending at this rank (1 = first)."
+    )
+    rating_count = models.PositiveIntegerField(default=0, editable=False)
+    rating_sum = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+        indexes = [
+            models.Index(fields=["status", "is_taken_down", "-published_at"]),
+            models.Index(fields=["seller", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(price_cents__gte=0), name="product_price_gte_0"),
+            # Free is for files only: a printed item always costs something.
+            models.CheckConstraint(
+                condition=Q(kind="FILE") | Q(price_cents__gt=0),
+                name="product_physical_not_free",
+            ),
+            models.CheckConstraint(
+                condition=Q(shipping_cents__isnull=True) | Q(shipping_cents__gte=0),
+                name="product_shipping_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:product-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_free(self) -> bool:
+        return self.price_cents == 0
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == self.Kind.FILE
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.PUBLISHED and not self.is_taken_down
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 1) if self.rating_count else None
+
+    @property
+    def license_summary(self) -> str:
+        return LICENSE_SUMMARIES.get(self.license, "")
+
+    @property
+    def file_format_list(self) -> list[str]:
+        return [f for f in self.file_formats.split(",") if f]
+
+
+class ProductSlugHistory(models.Model):
+    """A slug a product used to have; its URL redirects (301) to the current one."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="old_slugs")
+    slug = models.SlugField(max_length=140, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+def product_image_upload_to(instance: "ProductImage", filename: str) -> str:
+    return f"products/{instance.product_id}/images/{filename}"
+
+
+class ProductImage(models.Model):
+    """A gallery picture, stored re-encoded (WebP, no EXIF) with two thumbnails."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(
+        upload_to=product_image_upload_to, width_field="width", height_field="height"
+    )
+    card = models.ImageField(upload_to=product_image_upload_to, blank=True)
+    detail = models.ImageField(upload_to=product_image_upload_to, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt_text = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"Image {self.position} of {self.product_id}"
+
+
+def digital_asset_upload_to(instance: "DigitalAsset", filename: str) -> str:
+    # The stored name is opaque; the buyer gets `original_name` in Content-Disposition.
+    return f"products/{instance.product_id}/files/{instance.sha256[:16]}/{filename}"
+
+
+def preview_upload_to(instance: "DigitalAsset", filename: str) -> str:
+    return f"products/{instance.product_id}/previews/{filename}"
+
+
+class DigitalAsset(models.Model):
+    """One file of a FILE product's bundle, in private storage."""
+
+    class Kind(models.TextChoices):
+        STL = "stl", "STL model"
+        THREE_MF = "3mf", "3MF project"
+        OBJ = "obj", "OBJ model"
+        PDF = "pdf", "PDF instructions"
+        IMAGE = "image", "Image"
+        ZIP = "zip", "ZIP archive"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="assets")
+    file = models.FileField(
+        upload_to=digital_asset_upload_to, storage=private_storage, max_length=300
+    )
+    original_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    size_bytes = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    triangle_count = models.PositiveIntegerField(null=True, blank=True)
+    is_previewable = models.BooleanField(
+        default=False, help_text="Show a 3D preview of this file on the product page."
+    )
+    # A degraded copy (subsampled, quantized binary STL) that the public viewer loads.
+    preview = models.FileField(upload_to=preview_upload_to, blank=True, max_length=300)
+    download_count = models.BigIntegerField(default=0, editable=False)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Removed by the seller: gone from the listing, but the row (and file) stay for the
+    # download history and for buyers whose order included it.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "sha256"],
+                condition=Q(removed_at__isnull=True),
+                name="asset_unique_live_per_product",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def can_preview(self) -> bool:
+        return self.kind in {self.Kind.STL, self.Kind.THREE_MF, self.Kind.OBJ}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(env_str("ADMIN_URL", "admin/"), admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("catalog.urls")),
     path("", include("marketplace.urls")),
 ]
 

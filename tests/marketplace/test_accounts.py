@@ -126,3 +126,33 @@ def test_create_user_lowercases_the_email():
     user = User.objects.create_user(email="Mixed@Example.COM", password=PASSWORD)
     assert user.email == "mixed@example.com"
     assert user.check_password(PASSWORD)
+
+
+def test_changing_email_verifies_the_new_address_before_it_is_used(client):
+    # given a verified user
+    user = UserFactory(email="old@example.com")
+    client.force_login(user)
+    # when they ask to change their address
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "new@example.com"})
+    # then a confirmation goes to the new address and the old one stays the login
+    assert response.status_code == 302
+    assert [m.to for m in mail.outbox] == [["new@example.com"]]
+    assert EmailAddress.objects.get(email="new@example.com").verified is False
+    user.refresh_from_db()
+    assert user.email == "old@example.com"
+    # and confirming it makes it the account's address
+    client.post(_confirmation_link(mail.outbox[0]))
+    user.refresh_from_db()
+    assert user.email == "new@example.com"
+
+
+def test_repeated_failed_logins_for_one_account_are_rate_limited(client):
+    UserFactory(email="target@example.com")
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": "target@example.com", "password": "x1"})
+    # the right password no longer gets in while the limit lasts
+    response = client.post(
+        reverse("account_login"), {"login": "target@example.com", "password": PASSWORD}
+    )
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()

@@ -15,10 +15,22 @@ from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parents[2]
 _OURS = (
-    "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "S3_PRIVATE_BUCKET", "S3_PUBLIC_BUCKET",
-    "S3_ENDPOINT_URL", "EMAIL_HOST", "EMAIL_BACKEND", "SENTRY_DSN", "STRIPE_SECRET_KEY",
-    "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS",
-)  # fmt: skip
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "S3_PRIVATE_BUCKET",
+    "S3_PUBLIC_BUCKET",
+    "S3_ENDPOINT_URL",
+    "EMAIL_HOST",
+    "EMAIL_BACKEND",
+    "SENTRY_DSN",
+    "STRIPE_SECRET_KEY",
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 PROBE = """
 import json
@@ -77,7 +89,7 @@ def test_no_variables_gives_the_embedded_default(tmp_path):
     assert s["db_name"] == str(tmp_path / "db.sqlite3")
     assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert s["eager"] is True
-    assert s["broker"] == ""
+    assert s["broker"] == "memory://"
     assert s["default_storage"] == "django.core.files.storage.FileSystemStorage"
     assert s["private_storage"] == "django.core.files.storage.FileSystemStorage"
     assert s["private_options"]["base_url"] == "None"  # private files have no URL

@@ -9,6 +9,8 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from catalog.demo import seed_catalog
+from catalog.models import Product
 from marketplace.models import SellerProfile, User
 from marketplace.selectors import site_config_get
 
@@ -83,8 +85,14 @@ class Command(BaseCommand):
             )
             sellers.append(user)
         buyers = [_demo_user(**spec) for spec in BUYERS]
+        created = seed_catalog(stdout=self.stdout)
 
-        self.stdout.write(self.style.SUCCESS("Demo marketplace ready."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo marketplace ready: {Product.objects.count()} listings "
+                f"({created} new this run)."
+            )
+        )
         self.stdout.write(f"All demo accounts use the password: {DEMO_PASSWORD}")
         self.stdout.write(f"  staff   {staff.email}  (admin at /admin/)")
         for user in sellers:

@@ -1,0 +1,228 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MinValueValidator
+
+from catalog.models import Category, License, Product
+
+
+def cents_from_amount(amount: Decimal | None) -> int | None:
+    """ "12.50" → 1250. The form already limited it to two decimal places."""
+    if amount is None:
+        return None
+    return int((amount * 100).to_integral_value())
+
+
+def amount_from_cents(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents) / 100
+
+
+class MoneyField(forms.DecimalField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault("max_value", Decimal("99999.99"))
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("max_digits", 7)
+        kwargs.setdefault(
+            "widget", forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})
+        )
+        super().__init__(**kwargs)
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Category) -> str:
+        return f"{'— ' * obj.depth}{obj.name}"
+
+
+class ListingForm(forms.Form):
+    """The listing editor. Shape only: which fields apply to which kind, and cents."""
+
+    title = forms.CharField(max_length=120)
+    description = forms.CharField(
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Markdown: **bold**, _italic_, lists, links. What it is, what it fits, "
+        "how to print or care for it.",
+    )
+    category = CategoryChoiceField(queryset=Category.objects.order_by("path"))
+    tags = forms.CharField(
+        required=False, max_length=300, help_text="Comma-separated, e.g. planter, succulent, pot"
+    )
+    price = MoneyField(label="Price (USD)", help_text="0 makes a digital file free.")
+    slug = forms.SlugField(
+        label="Web address",
+        required=False,
+        max_length=140,
+        help_text="The end of the listing's link. Old links keep working if you change it.",
+    )
+    size_x_mm = forms.DecimalField(
+        label="Width (mm)", required=False, max_digits=7, decimal_places=1, min_value=0
+    )
+    size_y_mm = forms.DecimalField(
+        label="Depth (mm)", required=False, max_digits=7, decimal_places=1, min_value=0
+    )
+    size_z_mm = forms.DecimalField(
+        label="Height (mm)", required=False, max_digits=7, decimal_places=1, min_value=0
+    )
+
+    # FILE
+    license = forms.ChoiceField(
+        choices=[("", "Choose a licence…"), *License.choices], required=False
+    )
+    print_material = forms.CharField(label="Recommended material", required=False, max_length=60)
+    layer_height_mm = forms.DecimalField(
+        label="Layer height (mm)",
+        required=False,
+        max_digits=4,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=5,
+    )
+    infill_percent = forms.IntegerField(
+        label="Infill (%)", required=False, min_value=0, max_value=100
+    )
+    supports_needed = forms.NullBooleanField(
+        label="Supports needed",
+        required=False,
+        widget=forms.Select(
+            choices=[("unknown", "Not specified"), ("true", "Yes"), ("false", "No")]
+        ),
+    )
+    print_time_minutes = forms.IntegerField(
+        label="Print time (minutes)", required=False, min_value=1, max_value=100_000
+    )
+    bed_min_x_mm = forms.IntegerField(
+        label="Bed X needed (mm)", required=False, min_value=1, max_value=5000
+    )
+    bed_min_y_mm = forms.IntegerField(
+        label="Bed Y needed (mm)", required=False, min_value=1, max_value=5000
+    )
+    bed_min_z_mm = forms.IntegerField(
+        label="Build height needed (mm)", required=False, min_value=1, max_value=5000
+    )
+
+    # PHYSICAL
+    material = forms.CharField(required=False, max_length=60)
+    colour = forms.CharField(required=False, max_length=60)
+    weight_grams = forms.IntegerField(
+        label="Weight (g)", required=False, min_value=1, max_value=1_000_000
+    )
+    stock_quantity = forms.IntegerField(
+        label="In stock", required=False, min_value=0, max_value=100_000
+    )
+    shipping = MoneyField(label="Shipping (USD)", required=False)
+    processing_days = forms.IntegerField(
+        label="Processing time (days)", required=False, min_value=0, max_value=90
+    )
+    ships_from = forms.CharField(
+        label="Ships from",
+        required=False,
+        min_length=2,
+        max_length=2,
+        help_text="Two-letter country code, e.g. US, GB, DE.",
+    )
+
+    FILE_ONLY = (
+        "license",
+        "print_material",
+        "layer_height_mm",
+        "infill_percent",
+        "supports_needed",
+        "print_time_minutes",
+        "bed_min_x_mm",
+        "bed_min_y_mm",
+        "bed_min_z_mm",
+    )
+    PHYSICAL_ONLY = (
+        "material",
+        "colour",
+        "weight_grams",
+        "stock_quantity",
+        "shipping",
+        "processing_days",
+        "ships_from",
+    )
+
+    def __init__(self, *args, kind: str, product: Product | None = None, **kwargs):
+        if product is not None and "initial" not in kwargs:
+            kwargs["initial"] = self.initial_from(product)
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        for name in self.PHYSICAL_ONLY if kind == Product.Kind.FILE else self.FILE_ONLY:
+            del self.fields[name]
+        if product is None:
+            del self.fields["slug"]
+        if kind == Product.Kind.PHYSICAL:
+            self.fields["price"].help_text = "Printed items cannot be free."
+            self.fields["price"].validators.append(MinValueValidator(Decimal("0.50")))
+
+    @staticmethod
+    def initial_from(product: Product) -> dict:
+        initial = {
+            name: getattr(product, name)
+            for name in (
+                "title",
+                "description",
+                "category",
+                "slug",
+                "size_x_mm",
+                "size_y_mm",
+                "size_z_mm",
+                *ListingForm.FILE_ONLY,
+                "material",
+                "colour",
+                "weight_grams",
+                "stock_quantity",
+                "processing_days",
+                "ships_from",
+            )
+        }
+        initial["price"] = amount_from_cents(product.price_cents)
+        initial["shipping"] = amount_from_cents(product.shipping_cents)
+        initial["tags"] = ", ".join(t.name for t in product.tags.all())
+        return initial
+
+    def clean_tags(self) -> list[str]:
+        names = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+        if len(names) > 13:
+            raise forms.ValidationError("Use at most 13 tags.")
+        if any(len(name) > 40 for name in names):
+            raise forms.ValidationError("Each tag can be at most 40 characters.")
+        return names
+
+    def service_values(self) -> dict:
+        """cleaned_data in the shape the catalog services take (amounts in cents)."""
+        data = dict(self.cleaned_data)
+        data["price_cents"] = cents_from_amount(data.pop("price"))
+        if "shipping" in data:
+            data["shipping_cents"] = cents_from_amount(data.pop("shipping"))
+        if "stock_quantity" in data and data["stock_quantity"] is None:
+            data["stock_quantity"] = 0
+        for name in ("print_material", "material", "colour", "ships_from", "license"):
+            if name in data and data[name] is None:
+                data[name] = ""
+        if "slug" in data and not data["slug"]:
+            data.pop("slug")
+        return data
+
+
+class ProductImageUploadForm(forms.Form):
+    image = forms.FileField(
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text="JPEG, PNG or WebP, at least 200 px, up to 10 MB. Location data is removed.",
+    )
+    alt_text = forms.CharField(label="Describe the picture", required=False, max_length=200)
+
+
+class DigitalAssetUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="STL, 3MF, OBJ, PDF instructions, images, or a ZIP of those. "
+        "We check every file's content."
+    )
+    is_previewable = forms.BooleanField(
+        label="Show a 3D preview of this model",
+        required=False,
+        initial=True,
+        help_text="Buyers see a simplified copy; the original stays private.",
+    )

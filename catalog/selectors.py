@@ -1,0 +1,154 @@
+"""Reads of the catalog. Visibility and "can this be bought" are decided here, once."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory
+from catalog.services import publish_checklist
+from downloads.selectors import download_stats_by_product
+from marketplace.models import User
+from orders.selectors import net_units_sold_by_product
+from payments.selectors import seller_ready_subquery
+
+PUBLIC = Q(status=Product.Status.PUBLISHED, is_taken_down=False, seller__is_active=True)
+
+
+def product_queryset_public() -> QuerySet[Product]:
+    """Listings anyone may see, with what a card shows, in a constant number of queries."""
+    return (
+        Product.objects.filter(PUBLIC)
+        .select_related("seller__seller_profile", "cover_image", "category")
+        .annotate(seller_ready=seller_ready_subquery())
+    )
+
+
+def _may_see_hidden(product: Product, user: User) -> bool:
+    return user.is_authenticated and (user.is_staff or product.seller_id == user.pk)
+
+
+@dataclass(frozen=True)
+class ProductLookup:
+    product: Product | None = None
+    redirect_to: Product | None = None  # an old slug: answer with a permanent redirect
+
+
+def product_get_visible(*, slug: str, user: User) -> ProductLookup:
+    """The listing at `slug` if `user` may see it: published and not taken down for
+    everyone; also drafts, archived and taken-down ones for their seller and staff.
+    Everyone else gets nothing (a 404 that does not say whether it exists)."""
+    product = (
+        Product.objects.select_related("seller__seller_profile", "category__parent", "cover_image")
+        .annotate(seller_ready=seller_ready_subquery())
+        .filter(slug=slug)
+        .first()
+    )
+    if product is None:
+        old = ProductSlugHistory.objects.select_related("product").filter(slug=slug).first()
+        if old and (
+            (old.product.is_public and old.product.seller.is_active)
+            or _may_see_hidden(old.product, user)
+        ):
+            return ProductLookup(redirect_to=old.product)
+        return ProductLookup()
+    if (product.is_public and product.seller.is_active) or _may_see_hidden(product, user):
+        return ProductLookup(product=product)
+    return ProductLookup()
+
+
+def product_cannot_buy_reason(product: Product, *, user: User, seller_ready: bool) -> str:
+    """Why `user` cannot buy `product` right now, or "" if they can. The one rule that
+    templates (via `p.can_buy`), add-to-cart and checkout all use."""
+    if not product.is_public or not product.seller.is_active:
+        return "This listing is not available."
+    if user.is_authenticated and product.seller_id == user.pk:
+        return "This is your own listing."
+    if product.price_cents > 0 and not seller_ready:
+        return "The seller is not set up to take payments yet."
+    if product.kind == Product.Kind.PHYSICAL and product.stock_quantity < 1:
+        return "Out of stock."
+    return ""
+
+
+def annotate_buyability(products, *, user: User) -> list[Product]:
+    """Set `p.can_buy` and `p.cannot_buy_reason` on products that carry the
+    `seller_ready` annotation (as every selector here provides)."""
+    products = list(products)
+    for product in products:
+        reason = product_cannot_buy_reason(
+            product, user=user, seller_ready=getattr(product, "seller_ready", False)
+        )
+        product.cannot_buy_reason = reason
+        product.can_buy = not reason
+    return products
+
+
+def product_get_for_seller(*, seller: User, pk: int) -> Product | None:
+    """One of `seller`'s own listings, or None: other people's listings do not exist here."""
+    return (
+        Product.objects.select_related("category", "cover_image")
+        .annotate(seller_ready=seller_ready_subquery())
+        .filter(seller=seller, pk=pk)
+        .first()
+    )
+
+
+def product_list_for_seller(*, seller: User, status: str | None = None) -> list[Product]:
+    """The seller's listings with `publish_ok`, `publish_missing` and the metric columns
+    (`downloads_total`, `downloads_unique` for files; `units_sold_net` for printed items),
+    in a constant number of queries whatever the number of listings."""
+    products = (
+        Product.objects.filter(seller=seller)
+        .select_related("category", "cover_image")
+        .annotate(
+            seller_ready=seller_ready_subquery(),
+            image_count=Count("images", distinct=True),
+            asset_count=Count("assets", filter=Q(assets__removed_at__isnull=True), distinct=True),
+        )
+        .order_by("-updated_at")
+    )
+    if status:
+        products = products.filter(status=status)
+    products = list(products)
+    ids = [p.pk for p in products]
+    downloads = download_stats_by_product(ids)
+    sold = net_units_sold_by_product(ids)
+    for product in products:
+        checklist = publish_checklist(
+            product,
+            image_count=product.image_count,
+            asset_count=product.asset_count,
+            seller_ready=product.seller_ready,
+        )
+        product.publish_ok = checklist.ok
+        product.publish_missing = checklist.missing
+        product.publish_checklist = checklist
+        product.downloads_unique = downloads.get(product.pk, (0, 0))[0]
+        product.downloads_total = product.download_count
+        product.units_sold_net = sold.get(product.pk, 0)
+    return products
+
+
+def product_gallery(product: Product) -> list[ProductImage]:
+    return list(product.images.all())
+
+
+def product_live_assets(product: Product) -> list[DigitalAsset]:
+    return list(product.assets.filter(removed_at__isnull=True))
+
+
+def product_list_for_shop(*, seller: User, user: User) -> list[Product]:
+    return annotate_buyability(product_queryset_public().filter(seller=seller), user=user)
+
+
+def product_list_for_category(*, category: Category, user: User) -> QuerySet[Product]:
+    return product_queryset_public().filter(category__path__startswith=category.path)
+
+
+def category_tree() -> list[Category]:
+    """Top-level categories with their children prefetched (two queries)."""
+    return list(
+        Category.objects.filter(parent__isnull=True)
+        .order_by("position")
+        .prefetch_related(Prefetch("children", queryset=Category.objects.order_by("position")))
+    )

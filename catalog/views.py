@@ -1,0 +1,292 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+
+from catalog import services
+from catalog.forms import DigitalAssetUploadForm, ListingForm, ProductImageUploadForm
+from catalog.models import Category, Product
+from catalog.selectors import (
+    annotate_buyability,
+    product_gallery,
+    product_get_for_seller,
+    product_get_visible,
+    product_list_for_category,
+    product_list_for_seller,
+    product_live_assets,
+)
+from marketplace.access import SellerRequiredMixin
+from marketplace.exceptions import ApplicationError
+
+CATEGORY_PAGE_SIZE = 24
+
+
+# ------------------------------------------------------------------------------
+# Public pages
+# ------------------------------------------------------------------------------
+class ProductDetailView(View):
+    """Anyone may see a published listing; its seller and staff also see it while it is
+    a draft, archived or taken down. Everyone else: 404. Old slugs redirect (301)."""
+
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        lookup = product_get_visible(slug=slug, user=request.user)
+        if lookup.redirect_to is not None:
+            return redirect(lookup.redirect_to, permanent=True)
+        if lookup.product is None:
+            raise Http404("No such listing.")
+        product = annotate_buyability([lookup.product], user=request.user)[0]
+        assets = product_live_assets(product) if product.is_file else []
+        previews = [a for a in assets if a.is_previewable and a.preview]
+        is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
+        return render(
+            request,
+            "catalog/product_detail.html",
+            {
+                "p": product,
+                "images": product_gallery(product),
+                "assets": assets,
+                "preview_asset": previews[0] if previews else None,
+                "is_owner": is_owner,
+                "seller_profile": getattr(product.seller, "seller_profile", None),
+            },
+        )
+
+
+class CategoryDetailView(View):
+    """Anyone. A category and everything below it, newest first."""
+
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        category = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+        page = Paginator(
+            product_list_for_category(category=category, user=request.user), CATEGORY_PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        products = annotate_buyability(page.object_list, user=request.user)
+        children = list(category.children.order_by("position"))
+        return render(
+            request,
+            "catalog/category_detail.html",
+            {"category": category, "children": children, "page": page, "products": products},
+        )
+
+
+# ------------------------------------------------------------------------------
+# Seller workspace: every view is SellerRequiredMixin and loads only the seller's own
+# listings (product_get_for_seller), so another seller's listing is a plain 404.
+# ------------------------------------------------------------------------------
+class SellerProductMixin(SellerRequiredMixin):
+    def get_product(self) -> Product:
+        product = product_get_for_seller(seller=self.request.user, pk=self.kwargs["pk"])
+        if product is None:
+            raise Http404("No such listing.")
+        return product
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+class SellerListingListView(SellerRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        status = request.GET.get("status")
+        if status not in Product.Status.values:
+            status = None
+        products = product_list_for_seller(seller=request.user, status=status)
+        return render(
+            request,
+            "catalog/seller/listing_list.html",
+            {"products": products, "status": status, "statuses": Product.Status.choices},
+        )
+
+
+class SellerListingCreateView(SellerRequiredMixin, View):
+    def _kind(self, request: HttpRequest) -> str | None:
+        kind = (request.POST.get("kind") or request.GET.get("kind") or "").upper()
+        return kind if kind in Product.Kind.values else None
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        kind = self._kind(request)
+        if kind is None:
+            return render(request, "catalog/seller/listing_kind.html")
+        return render(
+            request,
+            "catalog/seller/listing_form.html",
+            {"form": ListingForm(kind=kind), "kind": kind, "creating": True},
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        kind = self._kind(request)
+        if kind is None:
+            messages.error(request, "Choose whether you sell a digital file or a printed item.")
+            return render(request, "catalog/seller/listing_kind.html", status=400)
+        form = ListingForm(request.POST, kind=kind)
+        if form.is_valid():
+            try:
+                product = services.product_create(
+                    seller=request.user, kind=kind, **form.service_values()
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Draft saved. Add pictures and files, then publish.")
+                return redirect("catalog:seller-listing-update", pk=product.pk)
+        return render(
+            request,
+            "catalog/seller/listing_form.html",
+            {"form": form, "kind": kind, "creating": True},
+            status=400,
+        )
+
+
+class SellerListingUpdateView(SellerProductMixin, View):
+    def _render(self, request, product, form, status=200, **extra):
+        checklist = services.product_publish_checklist(product)
+        return render(
+            request,
+            "catalog/seller/listing_form.html",
+            {
+                "form": form,
+                "kind": product.kind,
+                "creating": False,
+                "product": product,
+                "images": product_gallery(product),
+                "assets": product_live_assets(product),
+                "checklist": checklist,
+                "image_form": extra.get("image_form") or ProductImageUploadForm(),
+                "asset_form": extra.get("asset_form") or DigitalAssetUploadForm(),
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        product = self.get_product()
+        return self._render(request, product, ListingForm(kind=product.kind, product=product))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        product = self.get_product()
+        form = ListingForm(request.POST, kind=product.kind, product=product)
+        if form.is_valid():
+            try:
+                product = services.product_update(product=product, **form.service_values())
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Listing saved.")
+                return redirect("catalog:seller-listing-update", pk=product.pk)
+        return self._render(request, product, form, status=400)
+
+
+class SellerListingActionView(SellerProductMixin, View):
+    """POST-only state changes: publish, unpublish, archive, duplicate."""
+
+    action: str = ""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        product = self.get_product()
+        try:
+            if self.action == "publish":
+                services.product_publish(product=product)
+                messages.success(request, f"“{product.title}” is live.")
+            elif self.action == "unpublish":
+                services.product_unpublish(product=product)
+                messages.success(request, f"“{product.title}” is back to draft.")
+            elif self.action == "archive":
+                services.product_archive(product=product)
+                messages.success(request, f"“{product.title}” is archived.")
+            elif self.action == "duplicate":
+                copy = services.product_duplicate(product=product)
+                messages.success(request, "Copied. You are editing the copy (a draft).")
+                return redirect("catalog:seller-listing-update", pk=copy.pk)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect(
+                reverse("catalog:seller-listing-update", kwargs={"pk": product.pk}) + "#checklist"
+            )
+        return redirect("catalog:seller-listing-update", pk=product.pk)
+
+
+class _UploadView(SellerProductMixin, View):
+    """Shared shape of the two upload endpoints: plain multipart POST that redirects back
+    with a message, or (the progress-bar enhancement) JSON for XHR callers."""
+
+    form_class = None
+
+    def handle(self, product: Product, form) -> str:  # returns the success message
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        product = self.get_product()
+        form = self.form_class(request.POST, request.FILES)
+        error = None
+        if form.is_valid():
+            try:
+                message = self.handle(product, form)
+            except ApplicationError as exc:
+                error = exc.message
+        else:
+            error = " ".join(e for errors in form.errors.values() for e in errors)
+        back = reverse("catalog:seller-listing-update", kwargs={"pk": product.pk})
+        if _wants_json(request):
+            if error:
+                return JsonResponse({"ok": False, "error": error}, status=400)
+            return JsonResponse({"ok": True, "message": message, "redirect": back})
+        if error:
+            messages.error(request, error)
+            return redirect(back + "#uploads")
+        messages.success(request, message)
+        return redirect(back + "#uploads")
+
+
+class SellerImageUploadView(_UploadView):
+    form_class = ProductImageUploadForm
+
+    def handle(self, product, form) -> str:
+        services.product_image_add(
+            product=product,
+            upload=form.cleaned_data["image"],
+            alt_text=form.cleaned_data["alt_text"],
+        )
+        return "Image added."
+
+
+class SellerAssetUploadView(_UploadView):
+    form_class = DigitalAssetUploadForm
+
+    def handle(self, product, form) -> str:
+        asset = services.digital_asset_add(
+            product=product,
+            upload=form.cleaned_data["file"],
+            is_previewable=form.cleaned_data["is_previewable"],
+        )
+        return f"“{asset.original_name}” added ({asset.get_kind_display()})."
+
+
+class SellerImageActionView(SellerProductMixin, View):
+    action: str = ""
+
+    def post(self, request: HttpRequest, pk: int, image_pk: int) -> HttpResponse:
+        product = self.get_product()
+        image = get_object_or_404(product.images, pk=image_pk)
+        try:
+            if self.action == "delete":
+                services.product_image_remove(image=image)
+                messages.success(request, "Image removed.")
+            else:
+                services.product_image_make_cover(image=image)
+                messages.success(request, "Cover image changed.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect(reverse("catalog:seller-listing-update", kwargs={"pk": pk}) + "#uploads")
+
+
+class SellerAssetDeleteView(SellerProductMixin, View):
+    def post(self, request: HttpRequest, pk: int, asset_pk: int) -> HttpResponse:
+        product = self.get_product()
+        asset = get_object_or_404(product.assets.filter(removed_at__isnull=True), pk=asset_pk)
+        try:
+            services.digital_asset_remove(asset=asset)
+            messages.success(request, f"“{asset.original_name}” removed from the listing.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect(reverse("catalog:seller-listing-update", kwargs={"pk": pk}) + "#uploads")

@@ -1,0 +1,95 @@
+import factory
+from django.core.files.base import ContentFile
+
+from catalog.demo import SHAPES, binary_stl
+from catalog.models import Category, DigitalAsset, License, Product, ProductImage
+from payments.models import SellerStripeAccount
+from tests.factories import UserFactory
+from tests.images import image_bytes
+
+
+def category(slug: str = "home-garden-planters") -> Category:
+    """A category from the seeded tree (the data migration made them)."""
+    return Category.objects.get(slug=slug)
+
+
+def make_ready(user) -> SellerStripeAccount:
+    return SellerStripeAccount.objects.update_or_create(
+        seller=user,
+        defaults={
+            "stripe_account_id": f"acct_test_{user.pk}",
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+        },
+    )[0]
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    """A complete FILE draft by default: passes the checklist once it has an image and a
+    file (`complete=True` adds both) and its seller is ready (`seller_ready=True`)."""
+
+    class Meta:
+        model = Product
+        skip_postgeneration_save = True
+
+    seller = factory.SubFactory(UserFactory)
+    kind = Product.Kind.FILE
+    title = factory.Sequence(lambda n: f"Planter {n}")
+    slug = factory.Sequence(lambda n: f"planter-{n}")
+    description = "A planter that waters itself, printed without supports."
+    price_cents = 500
+    category = factory.LazyFunction(category)
+    license = License.PERSONAL
+
+    class Params:
+        physical = factory.Trait(
+            kind=Product.Kind.PHYSICAL,
+            license="",
+            price_cents=2500,
+            shipping_cents=495,
+            processing_days=3,
+            ships_from="US",
+            stock_quantity=5,
+        )
+
+    @factory.post_generation
+    def seller_ready(obj, create, extracted, **kwargs):
+        if create and extracted:
+            make_ready(obj.seller)
+
+    @factory.post_generation
+    def complete(obj, create, extracted, **kwargs):
+        if create and extracted:
+            image = ProductImageFactory(product=obj)
+            obj.cover_image = image
+            obj.save(update_fields=["cover_image"])
+            if obj.kind == Product.Kind.FILE:
+                DigitalAssetFactory(product=obj)
+
+
+class ProductImageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductImage
+
+    product = factory.SubFactory(ProductFactory)
+    image = factory.LazyFunction(lambda: ContentFile(image_bytes("WEBP", (400, 300)), "i.webp"))
+    card = factory.LazyFunction(lambda: ContentFile(image_bytes("WEBP", (400, 300)), "c.webp"))
+    detail = factory.LazyFunction(lambda: ContentFile(image_bytes("WEBP", (400, 300)), "d.webp"))
+    alt_text = "A planter"
+
+
+STL_BYTES = binary_stl(SHAPES["box"](), "test box")
+
+
+class DigitalAssetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DigitalAsset
+
+    product = factory.SubFactory(ProductFactory)
+    file = factory.LazyFunction(lambda: ContentFile(STL_BYTES, "box.stl"))
+    original_name = "box.stl"
+    kind = DigitalAsset.Kind.STL
+    size_bytes = len(STL_BYTES)
+    sha256 = factory.Sequence(lambda n: f"{n:064x}")
+    triangle_count = 16

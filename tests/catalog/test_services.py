@@ -1,0 +1,273 @@
+import pytest
+from PIL import Image
+
+from catalog import services
+from catalog.markdown import render_markdown
+from catalog.models import DigitalAsset, Product, ProductSlugHistory
+from marketplace.exceptions import ApplicationError
+from marketplace.models import SiteConfig
+from tests.catalog.factories import (
+    DigitalAssetFactory,
+    ProductFactory,
+    ProductImageFactory,
+    category,
+    make_ready,
+)
+from tests.factories import UserFactory
+from tests.images import image_bytes, jpeg_with_gps, upload
+
+pytestmark = pytest.mark.django_db
+
+
+# --- publish checklist -------------------------------------------------------------
+def test_a_bare_file_draft_lists_everything_it_still_needs():
+    product = ProductFactory(description="", license="", price_cents=500)
+    checklist = services.product_publish_checklist(product)
+    assert checklist.ok is False
+    assert checklist.missing == [
+        "Write a description (at least 20 characters)",
+        "Add at least one image",
+        "Upload at least one file",
+        "Choose a licence",
+        "Connect Stripe to sell paid items",
+    ]
+
+
+def test_a_free_file_does_not_need_stripe():
+    product = ProductFactory(price_cents=0, complete=True)
+    assert services.product_publish_checklist(product).missing == []
+
+
+def test_a_complete_paid_file_of_a_ready_seller_passes():
+    product = ProductFactory(complete=True, seller_ready=True)
+    checklist = services.product_publish_checklist(product)
+    assert (checklist.ok, checklist.missing) == (True, [])
+
+
+def test_a_physical_draft_needs_shipping_processing_origin_and_stripe():
+    product = ProductFactory(
+        physical=True, shipping_cents=None, processing_days=None, ships_from="", complete=True
+    )
+    assert services.product_publish_checklist(product).missing == [
+        "Set a shipping price",
+        "Set the processing time",
+        "Say which country it ships from",
+        "Connect Stripe to sell paid items",
+    ]
+    make_ready(product.seller)
+    product.shipping_cents, product.processing_days, product.ships_from = 0, 2, "GB"
+    assert services.product_publish_checklist(product).ok
+
+
+def test_removed_files_do_not_count_for_the_checklist():
+    product = ProductFactory(price_cents=0, complete=True)
+    DigitalAsset.objects.filter(product=product).update(removed_at="2026-01-01T00:00Z")
+    assert services.product_publish_checklist(product).missing == ["Upload at least one file"]
+
+
+# --- publishing ------------------------------------------------------------------------
+def test_publishing_an_incomplete_listing_is_refused_and_changes_nothing():
+    product = ProductFactory(complete=True)  # paid, seller not ready
+    with pytest.raises(ApplicationError, match="Connect Stripe to sell paid items"):
+        services.product_publish(product=product)
+    product.refresh_from_db()
+    assert (product.status, product.published_at) == (Product.Status.DRAFT, None)
+
+
+def test_publishing_a_complete_listing_sets_status_and_time_once():
+    product = ProductFactory(complete=True, seller_ready=True)
+    services.product_publish(product=product)
+    product.refresh_from_db()
+    first = product.published_at
+    assert product.status == Product.Status.PUBLISHED and first is not None
+    services.product_archive(product=product)
+    services.product_publish(product=product)
+    product.refresh_from_db()
+    assert product.published_at == first
+
+
+def test_the_free_listing_cap_is_enforced_on_publish():
+    # given a cap of 2 and a seller with two free files live
+    SiteConfig.objects.update_or_create(pk=1, defaults={"free_listing_cap": 2})
+    seller = UserFactory()
+    for _ in range(2):
+        services.product_publish(
+            product=ProductFactory(seller=seller, price_cents=0, complete=True)
+        )
+    third = ProductFactory(seller=seller, price_cents=0, complete=True)
+    # when they publish a third
+    with pytest.raises(ApplicationError, match="the most allowed is 2"):
+        services.product_publish(product=third)
+    # then it stays a draft; a paid listing is not capped; archiving frees a slot
+    assert Product.objects.get(pk=third.pk).status == Product.Status.DRAFT
+    make_ready(seller)
+    services.product_publish(product=ProductFactory(seller=seller, complete=True))
+    services.product_archive(product=Product.objects.filter(seller=seller, price_cents=0).first())
+    services.product_publish(product=third)
+    assert Product.objects.get(pk=third.pk).status == Product.Status.PUBLISHED
+
+
+def test_a_taken_down_listing_cannot_be_published():
+    product = ProductFactory(complete=True, seller_ready=True, is_taken_down=True)
+    with pytest.raises(ApplicationError, match="taken down"):
+        services.product_publish(product=product)
+
+
+def test_editing_a_published_listing_cannot_break_its_checklist():
+    product = ProductFactory(complete=True, seller_ready=True)
+    services.product_publish(product=product)
+    with pytest.raises(ApplicationError, match="must stay complete"):
+        services.product_update(product=product, description="short")
+    assert Product.objects.get(pk=product.pk).description.startswith("A planter")
+
+
+# --- slugs -------------------------------------------------------------------------------
+def test_the_slug_comes_from_the_title_and_survives_title_changes():
+    product = services.product_create(
+        seller=UserFactory(), kind="FILE", title="Gear Box!", category=category(), price_cents=0
+    )
+    assert product.slug == "gear-box"
+    services.product_update(product=product, title="Planetary Gear Box")
+    product.refresh_from_db()
+    assert (product.title, product.slug) == ("Planetary Gear Box", "gear-box")
+
+
+def test_a_new_slug_keeps_the_old_one_as_history_and_titles_collide_safely():
+    first = services.product_create(
+        seller=UserFactory(), kind="FILE", title="Vase", category=category(), price_cents=0
+    )
+    services.product_update(product=first, slug="spiral-vase")
+    assert ProductSlugHistory.objects.get().slug == "vase"
+    # a new listing titled "Vase" cannot take the retired slug: old links still point home
+    second = services.product_create(
+        seller=UserFactory(), kind="FILE", title="Vase", category=category(), price_cents=0
+    )
+    assert second.slug == "vase-2"
+    with pytest.raises(ApplicationError, match="taken"):
+        services.product_update(product=second, slug="spiral-vase")
+
+
+def test_a_printed_item_cannot_be_free():
+    with pytest.raises(ApplicationError, match="only digital files can be free"):
+        services.product_create(
+            seller=UserFactory(), kind="PHYSICAL", title="Pot", category=category(), price_cents=0
+        )
+    assert not Product.objects.exists()
+
+
+# --- description sanitizer -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "[click](javascript:alert(1))",
+        '<a href="#" onclick="steal()">x</a>',
+        "<iframe src=https://evil.example></iframe>",
+        '<p style="background:url(javascript:alert(1))">x</p>',
+    ],
+)
+def test_the_sanitizer_removes_scripts_handlers_and_js_links(hostile):
+    html = render_markdown(f"Nice planter.\n\n{hostile}")
+    tags = _tags_and_attributes(html)
+    assert {name for name, _ in tags} <= {"p", "a"}
+    for _, attrs in tags:
+        assert not any(key.startswith("on") or key == "style" for key, _ in attrs)
+        assert not any((value or "").lower().startswith("javascript") for _, value in attrs)
+    assert "Nice planter." in html
+
+
+def _tags_and_attributes(html: str) -> list[tuple[str, list]]:
+    """Every element the browser would build from `html` (escaped text builds none)."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+def test_markdown_renders_and_links_are_nofollow():
+    html = render_markdown("# Title\n\n**bold** and [site](https://example.com)")
+    assert "<h2>Title</h2>" in html
+    assert "<strong>bold</strong>" in html
+    assert 'href="https://example.com"' in html and 'rel="nofollow' in html
+
+
+def test_the_service_stores_sanitized_html_beside_the_markdown():
+    product = services.product_create(
+        seller=UserFactory(),
+        kind="FILE",
+        title="T",
+        category=category(),
+        price_cents=0,
+        description="hi <script>x()</script>",
+    )
+    assert "<script" not in product.description_html
+
+
+# --- images and files ----------------------------------------------------------------
+def test_an_image_is_stored_as_webp_without_exif_with_thumbnails_and_becomes_the_cover():
+    product = ProductFactory()
+    image = services.product_image_add(
+        product=product, upload=upload("photo.jpg", jpeg_with_gps((1600, 1200)))
+    )
+    product.refresh_from_db()
+    assert product.cover_image == image
+    for name, side in (("image", 1600), ("detail", 1200), ("card", 480)):
+        with getattr(image, name).open("rb") as fh, Image.open(fh) as stored:
+            assert stored.format == "WEBP"
+            assert max(stored.size) == side
+            assert not stored.getexif()
+
+
+def test_a_non_image_is_refused_with_a_message_and_nothing_is_stored():
+    product = ProductFactory()
+    with pytest.raises(ApplicationError, match="not an image"):
+        services.product_image_add(product=product, upload=upload("x.png", b"GIF89a nonsense"))
+    assert product.images.count() == 0
+
+
+def test_removing_the_cover_promotes_the_next_image():
+    product = ProductFactory()
+    first = services.product_image_add(
+        product=product, upload=upload("a.png", image_bytes(size=(300, 300)))
+    )
+    second = services.product_image_add(
+        product=product, upload=upload("b.png", image_bytes(size=(300, 300)))
+    )
+    services.product_image_remove(image=first)
+    product.refresh_from_db()
+    assert product.cover_image == second
+
+
+def test_duplicate_makes_an_independent_draft_with_images_files_and_zero_counters():
+    product = ProductFactory(complete=True, seller_ready=True)
+    services.product_publish(product=product)
+    Product.objects.filter(pk=product.pk).update(download_count=7)
+    copy = services.product_duplicate(product=product)
+    assert copy.pk != product.pk
+    assert copy.status == Product.Status.DRAFT and copy.published_at is None
+    assert copy.title.endswith("(copy)") and copy.slug != product.slug
+    assert copy.download_count == 0
+    assert copy.images.count() == 1 and copy.cover_image is not None
+    assert copy.cover_image.product_id == copy.pk
+    asset = copy.assets.get()
+    assert asset.file.name != product.assets.get().file.name
+    with asset.file.open("rb") as fh:
+        assert fh.read()[:4] == b"Home"
+    assert services.product_publish_checklist(copy).ok
+
+
+def test_removing_a_file_keeps_its_row_for_history_but_hides_it():
+    product = ProductFactory(price_cents=0, complete=True)
+    second = DigitalAssetFactory(product=product)
+    services.digital_asset_remove(asset=second)
+    second.refresh_from_db()
+    assert second.removed_at is not None
+    assert DigitalAsset.objects.filter(product=product).count() == 2
+    assert ProductImageFactory  # factories importable for other tests

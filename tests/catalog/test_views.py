@@ -1,0 +1,224 @@
+import pytest
+from django.urls import reverse
+
+from catalog.models import Product
+from tests.catalog.factories import ProductFactory, category
+from tests.factories import SellerProfileFactory, UserFactory
+from tests.images import decompression_bomb_png, image_bytes, upload
+from tests.mesh_files import binary_stl, zip_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _seller():
+    return SellerProfileFactory().user
+
+
+def _edit_url(product):
+    return reverse("catalog:seller-listing-update", kwargs={"pk": product.pk})
+
+
+# --- who sees what ------------------------------------------------------------------
+VISIBILITY = [
+    # status, taken down, {role: expected status code}
+    ("PUBLISHED", False, {"anonymous": 200, "buyer": 200, "owner": 200, "staff": 200}),
+    ("DRAFT", False, {"anonymous": 404, "buyer": 404, "owner": 200, "staff": 200}),
+    ("ARCHIVED", False, {"anonymous": 404, "buyer": 404, "owner": 200, "staff": 200}),
+    ("PUBLISHED", True, {"anonymous": 404, "buyer": 404, "owner": 200, "staff": 200}),
+]
+
+
+@pytest.mark.parametrize(("status", "taken_down", "expected"), VISIBILITY)
+def test_each_role_sees_each_status_as_the_rules_say(client, status, taken_down, expected):
+    product = ProductFactory(status=status, is_taken_down=taken_down, complete=True)
+    users = {
+        "anonymous": None,
+        "buyer": UserFactory(),
+        "owner": product.seller,
+        "staff": UserFactory(is_staff=True),
+    }
+    for role, user in users.items():
+        client.logout()
+        if user:
+            client.force_login(user)
+        response = client.get(product.get_absolute_url())
+        assert response.status_code == expected[role], role
+
+
+def test_an_old_slug_redirects_permanently_to_the_current_one(client):
+    from catalog import services
+
+    product = ProductFactory(status="PUBLISHED", slug="old-name", complete=True)
+    services.product_update(product=product, slug="new-name")
+    response = client.get("/p/old-name/")
+    assert response.status_code == 301
+    assert response["Location"] == "/p/new-name/"
+
+
+def test_an_old_slug_of_a_draft_is_404_for_strangers(client):
+    from catalog import services
+
+    product = ProductFactory(slug="secret-old", complete=True)
+    services.product_update(product=product, slug="secret-new")
+    assert client.get("/p/secret-old/").status_code == 404
+
+
+def test_product_page_shows_price_licence_specs_seller_and_disabled_buy_reason(client):
+    profile = SellerProfileFactory(display_name="Maple Prints", slug="maple-prints")
+    product = ProductFactory(
+        seller=profile.user,
+        status="PUBLISHED",
+        price_cents=1250,
+        print_material="PETG",
+        complete=True,
+    )
+    html = client.get(product.get_absolute_url()).content.decode()
+    assert "$12.50" in html
+    assert "Personal use only" in html
+    assert "PETG" in html
+    assert "/shops/maple-prints/" in html
+    # seller not ready for payments: the button is disabled and says why
+    assert "The seller is not set up to take payments yet." in html
+
+
+def test_the_owner_sees_their_own_item_as_not_buyable(client):
+    product = ProductFactory(status="PUBLISHED", price_cents=0, complete=True)
+    client.force_login(product.seller)
+    assert "This is your own listing." in client.get(product.get_absolute_url()).content.decode()
+
+
+# --- seller workspace -----------------------------------------------------------------
+def test_another_user_gets_404_on_the_edit_url_and_on_every_action(client):
+    product = ProductFactory(complete=True)
+    client.force_login(_seller())
+    assert client.get(_edit_url(product)).status_code == 404
+    for action in ("publish", "archive", "duplicate", "unpublish"):
+        url = reverse(f"catalog:seller-listing-{action}", kwargs={"pk": product.pk})
+        assert client.post(url).status_code == 404
+    assert client.post(_edit_url(product), {"title": "Hijacked"}).status_code == 404
+    product.refresh_from_db()
+    assert product.title != "Hijacked" and Product.objects.count() == 1
+
+
+def test_a_buyer_without_a_shop_is_sent_to_open_one(client):
+    client.force_login(UserFactory())
+    response = client.get(reverse("catalog:seller-listing-list"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("marketplace:seller-profile-create")
+
+
+def test_a_seller_creates_a_draft_through_the_form(client):
+    seller = _seller()
+    client.force_login(seller)
+    response = client.post(
+        reverse("catalog:seller-listing-create"),
+        {
+            "kind": "FILE",
+            "title": "Cable Clip",
+            "category": category("tools").pk,
+            "price": "3.50",
+            "license": "CC_BY",
+            "tags": "clip, cable",
+        },
+    )
+    product = Product.objects.get(seller=seller)
+    assert response.status_code == 302
+    assert (product.price_cents, product.status, product.slug) == (350, "DRAFT", "cable-clip")
+    assert sorted(product.tags.values_list("name", flat=True)) == ["cable", "clip"]
+
+
+def test_bad_listing_input_is_a_400_with_field_errors_and_nothing_saved(client):
+    seller = _seller()
+    client.force_login(seller)
+    response = client.post(
+        reverse("catalog:seller-listing-create"),
+        {"kind": "PHYSICAL", "title": "", "price": "-3", "category": "999999"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This field is required." in html
+    assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("model.stl", b"just some words, not a model", "none of them"),
+        ("empty.stl", b"", "empty"),
+        ("truncated.stl", binary_stl(10)[:-30], "truncated"),
+        ("evil.zip", zip_of({"../escape.stl": binary_stl(2)}), "escape.stl"),
+    ],
+    ids=["text-as-stl", "empty", "truncated-binary-stl", "zip-traversal"],
+)
+def test_hostile_files_are_refused_with_a_message_not_a_500(client, name, content, message):
+    product = ProductFactory(seller=_seller())
+    client.force_login(product.seller)
+    url = reverse("catalog:seller-asset-upload", kwargs={"pk": product.pk})
+    response = client.post(
+        url, {"file": upload(name, content)}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert product.assets.count() == 0
+
+
+def test_an_stl_named_pdf_is_accepted_by_its_content(client):
+    product = ProductFactory(seller=_seller())
+    client.force_login(product.seller)
+    url = reverse("catalog:seller-asset-upload", kwargs={"pk": product.pk})
+    response = client.post(url, {"file": upload("instructions.pdf", binary_stl(12))})
+    assert response.status_code == 302
+    asset = product.assets.get()
+    assert (asset.kind, asset.triangle_count, asset.original_name) == (
+        "stl",
+        12,
+        "instructions.pdf",
+    )
+
+
+def test_a_decompression_bomb_image_is_refused(client):
+    product = ProductFactory(seller=_seller())
+    client.force_login(product.seller)
+    url = reverse("catalog:seller-image-upload", kwargs={"pk": product.pk})
+    response = client.post(
+        url,
+        {"image": upload("bomb.png", decompression_bomb_png())},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "too large" in response.json()["error"]
+    assert product.images.count() == 0
+
+
+def test_an_oversize_image_is_refused(client, settings):
+    settings.PRODUCT_IMAGE_MAX_BYTES = 2_000
+    product = ProductFactory(seller=_seller())
+    client.force_login(product.seller)
+    url = reverse("catalog:seller-image-upload", kwargs={"pk": product.pk})
+    response = client.post(
+        url,
+        {"image": upload("big.png", image_bytes(size=(900, 900)))},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert "the limit is" in response.json()["error"]
+
+
+def test_seller_listings_page_shows_checklist_and_metrics_in_constant_queries(
+    client, django_assert_max_num_queries
+):
+    seller = _seller()
+    for _ in range(3):
+        ProductFactory(seller=seller, complete=True)
+    ProductFactory(seller=seller, physical=True, complete=True)
+    client.force_login(seller)
+    with django_assert_max_num_queries(12) as ctx:
+        response = client.get(reverse("catalog:seller-listing-list"))
+    few = len(ctx.captured_queries)
+    for _ in range(6):
+        ProductFactory(seller=seller, complete=True)
+    with django_assert_max_num_queries(few):
+        response = client.get(reverse("catalog:seller-listing-list"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Connect Stripe to sell paid items" in html
