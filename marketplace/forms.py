@@ -60,10 +60,15 @@ class SellerProfileUpdateForm(SellerProfileForm):
     remove_avatar = forms.BooleanField(label="Remove the current picture", required=False)
 
     def __init__(self, *args, profile: SellerProfile, **kwargs):
-        kwargs.setdefault(
-            "initial",
-            {"display_name": profile.display_name, "slug": profile.slug, "bio": profile.bio},
-        )
+        # FormView passes initial={}; the profile's values win over an empty dict.
+        kwargs["initial"] = {
+            "display_name": profile.display_name,
+            "slug": profile.slug,
+            "bio": profile.bio,
+            **(kwargs.get("initial") or {}),
+        }
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = True
         self.fields["slug"].help_text = "Changing it breaks links you have shared."
+        if not profile.avatar:
+            del self.fields["remove_avatar"]

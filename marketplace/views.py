@@ -10,7 +10,11 @@ from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import SellerProfileForm, SellerProfileUpdateForm
 from marketplace.health import health_report
-from marketplace.selectors import seller_profile_for_user, seller_profile_get_public
+from marketplace.selectors import (
+    seller_profile_for_user,
+    seller_profile_get_public,
+    site_config_get,
+)
 from marketplace.services import seller_profile_create, seller_profile_update
 
 
@@ -42,7 +46,9 @@ class SellerProfileCreateView(VerifiedEmailRequiredMixin, FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(creating=True, **kwargs)
+        return super().get_context_data(
+            creating=True, fee_percent=site_config_get().fee_percent, **kwargs
+        )
 
     def form_valid(self, form):
         try:

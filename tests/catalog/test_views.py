@@ -222,3 +222,16 @@ def test_seller_listings_page_shows_checklist_and_metrics_in_constant_queries(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Connect Stripe to sell paid items" in html
+
+
+def test_staff_browse_and_filter_products_in_the_admin(client):
+    ProductFactory(title="Admin Visible Planter", status="PUBLISHED", complete=True)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = client.get("/admin/catalog/product/?status__exact=PUBLISHED&q=Admin+Visible")
+    assert listing.status_code == 200
+    assert "Admin Visible Planter" in listing.content.decode()
+    product = Product.objects.get()
+    change = client.get(f"/admin/catalog/product/{product.pk}/change/")
+    assert change.status_code == 200
+    # money is shown, not editable
+    assert 'name="price_cents"' not in change.content.decode()

@@ -1,0 +1,130 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory, Tag
+from marketplace.templatetags.money import format_money
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["thumbnail", "alt_text", "position", "width", "height"]
+    readonly_fields = ["thumbnail", "width", "height"]
+
+    @admin.display(description="picture")
+    def thumbnail(self, obj: ProductImage) -> str:
+        return format_html('<img src="{}" style="height:60px">', obj.card.url) if obj.card else ""
+
+
+class DigitalAssetInline(admin.TabularInline):
+    model = DigitalAsset
+    extra = 0
+    fields = [
+        "original_name",
+        "kind",
+        "size_bytes",
+        "sha256",
+        "triangle_count",
+        "is_previewable",
+        "download_count",
+        "removed_at",
+    ]
+    readonly_fields = [
+        "original_name",
+        "kind",
+        "size_bytes",
+        "sha256",
+        "triangle_count",
+        "download_count",
+        "removed_at",
+    ]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # files come in through the seller's upload checks only
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "seller",
+        "kind",
+        "price",
+        "status",
+        "is_taken_down",
+        "published_at",
+        "download_count",
+    ]
+    list_filter = ["status", "kind", "is_taken_down", "license", "category"]
+    search_fields = ["title", "slug", "seller__email", "seller__seller_profile__display_name"]
+    list_select_related = ["seller"]
+    date_hierarchy = "created_at"
+    raw_id_fields = ["seller", "cover_image"]
+    filter_horizontal = ["tags"]
+    # Money and counters are written by services only; the admin shows them.
+    readonly_fields = [
+        "price_cents",
+        "currency",
+        "shipping_cents",
+        "download_count",
+        "trending_score",
+        "rating_count",
+        "rating_sum",
+        "description_html",
+        "file_formats",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "slug",
+    ]
+    inlines = [ProductImageInline, DigitalAssetInline]
+
+    @admin.display(description="price", ordering="price_cents")
+    def price(self, obj: Product) -> str:
+        return "Free" if obj.price_cents == 0 else format_money(obj.price_cents, obj.currency)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "path", "position"]
+    search_fields = ["name", "slug"]
+    list_filter = ["depth"]
+    readonly_fields = ["path", "depth"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # products point at categories (PROTECT); retire by renaming
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+@admin.register(DigitalAsset)
+class DigitalAssetAdmin(admin.ModelAdmin):
+    list_display = [
+        "original_name",
+        "product",
+        "kind",
+        "size_bytes",
+        "download_count",
+        "removed_at",
+    ]
+    list_filter = ["kind", "is_previewable"]
+    search_fields = ["original_name", "sha256", "product__title"]
+    readonly_fields = [f.name for f in DigitalAsset._meta.fields]
+    list_select_related = ["product"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ProductImage)
+class ProductImageAdmin(admin.ModelAdmin):
+    list_display = ["product", "position", "width", "height"]
+    raw_id_fields = ["product"]
+    list_select_related = ["product"]
+
+
+admin.site.register(ProductSlugHistory)
