@@ -6,6 +6,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView, TemplateView
 
+from catalog.selectors import (
+    annotate_buyability,
+    category_tree,
+    product_list_for_shop,
+    product_queryset_public,
+)
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import SellerProfileForm, SellerProfileUpdateForm
@@ -18,10 +24,22 @@ from marketplace.selectors import (
 from marketplace.services import seller_profile_create, seller_profile_update
 
 
+HOME_NEW_LISTINGS = 8
+
+
 class HomeView(TemplateView):
-    """Anyone. The storefront; catalog sections fill in as the catalog grows."""
+    """Anyone. The storefront: categories and the newest listings (discovery adds
+    trending and top rated)."""
 
     template_name = "marketplace/home.html"
+
+    def get_context_data(self, **kwargs):
+        latest = product_queryset_public().order_by("-published_at")[:HOME_NEW_LISTINGS]
+        return super().get_context_data(
+            latest_products=annotate_buyability(latest, user=self.request.user),
+            categories=category_tree(),
+            **kwargs,
+        )
 
 
 @never_cache
@@ -97,7 +115,11 @@ class ShopDetailView(View):
         return render(
             request,
             "marketplace/shop_detail.html",
-            {"profile": profile, "is_owner": request.user == profile.user},
+            {
+                "profile": profile,
+                "is_owner": request.user == profile.user,
+                "products": product_list_for_shop(seller=profile.user, user=request.user),
+            },
         )
 
 
