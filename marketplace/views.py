@@ -23,7 +23,6 @@ from marketplace.selectors import (
 )
 from marketplace.services import seller_profile_create, seller_profile_update
 
-
 HOME_NEW_LISTINGS = 8
 
 

@@ -4,7 +4,6 @@ from catalog.models import Product
 from catalog.selectors import product_cannot_buy_reason
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
-from orders.selectors import SESSION_CART_KEY
 from payments.selectors import seller_is_payment_ready
 
 
