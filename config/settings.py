@@ -232,6 +232,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
 PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 DIGITAL_FILE_MAX_BYTES = env_int("DIGITAL_FILE_MAX_BYTES", 250 * 1024 * 1024)
+# ZIP/3MF safety limits (downloads/validation.py): members, total unpacked size, and the
+# compression ratio above which a member is treated as a zip bomb.
+ARCHIVE_MAX_MEMBERS = env_int("ARCHIVE_MAX_MEMBERS", 500)
+ARCHIVE_MAX_UNCOMPRESSED_BYTES = env_int("ARCHIVE_MAX_UNCOMPRESSED_BYTES", 1024**3)
+ARCHIVE_MAX_RATIO = env_int("ARCHIVE_MAX_RATIO", 200)
+# The public 3D preview is a degraded copy: at most this many triangles, snapped to a grid.
+MESH_PREVIEW_MAX_TRIANGLES = env_int("MESH_PREVIEW_MAX_TRIANGLES", 60_000)
+MESH_PREVIEW_GRID_STEPS = env_int("MESH_PREVIEW_GRID_STEPS", 256)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 
 # ------------------------------------------------------------------------------
