@@ -152,7 +152,8 @@ class Product(models.Model):
     rating_sum = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
-        ordering = ["-published_at", "-created_at"]
+        # Drafts (no published_at) last on every database, as on SQLite.
+        ordering = [models.F("published_at").desc(nulls_last=True), "-created_at"]
         indexes = [
             models.Index(fields=["status", "is_taken_down", "-published_at"]),
             models.Index(fields=["seller", "status"]),

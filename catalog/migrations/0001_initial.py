@@ -239,7 +239,10 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "ordering": ["-published_at", "-created_at"],
+                "ordering": [
+                    models.OrderBy(models.F("published_at"), descending=True, nulls_last=True),
+                    "-created_at",
+                ],
             },
         ),
         migrations.CreateModel(

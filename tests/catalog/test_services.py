@@ -102,7 +102,8 @@ def test_the_free_listing_cap_is_enforced_on_publish():
     assert Product.objects.get(pk=third.pk).status == Product.Status.DRAFT
     make_ready(seller)
     services.product_publish(product=ProductFactory(seller=seller, complete=True))
-    services.product_archive(product=Product.objects.filter(seller=seller, price_cents=0).first())
+    live_free = Product.objects.filter(seller=seller, price_cents=0, status="PUBLISHED")
+    services.product_archive(product=live_free.first())
     services.product_publish(product=third)
     assert Product.objects.get(pk=third.pk).status == Product.Status.PUBLISHED
 

@@ -4,7 +4,6 @@ from django.urls import reverse
 from catalog.models import Product
 from orders.selectors import SESSION_CART_KEY
 from tests.catalog.factories import ProductFactory, make_ready
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
