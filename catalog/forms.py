@@ -123,25 +123,10 @@ class ListingForm(forms.Form):
         help_text="Two-letter country code, e.g. US, GB, DE.",
     )
 
-    FILE_ONLY = (
-        "license",
-        "print_material",
-        "layer_height_mm",
-        "infill_percent",
-        "supports_needed",
-        "print_time_minutes",
-        "bed_min_x_mm",
-        "bed_min_y_mm",
-        "bed_min_z_mm",
-    )
-    PHYSICAL_ONLY = (
-        "material",
-        "colour",
-        "weight_grams",
-        "stock_quantity",
-        "shipping",
-        "processing_days",
-        "ships_from",
+    FILE_ONLY = Product.FILE_FIELDS
+    # The form takes shipping as an amount; the model stores shipping_cents.
+    PHYSICAL_ONLY = tuple(
+        "shipping" if name == "shipping_cents" else name for name in Product.PHYSICAL_FIELDS
     )
 
     def __init__(self, *args, kind: str, product: Product | None = None, **kwargs):
@@ -159,25 +144,8 @@ class ListingForm(forms.Form):
 
     @staticmethod
     def initial_from(product: Product) -> dict:
-        initial = {
-            name: getattr(product, name)
-            for name in (
-                "title",
-                "description",
-                "category",
-                "slug",
-                "size_x_mm",
-                "size_y_mm",
-                "size_z_mm",
-                *ListingForm.FILE_ONLY,
-                "material",
-                "colour",
-                "weight_grams",
-                "stock_quantity",
-                "processing_days",
-                "ships_from",
-            )
-        }
+        editable = Product.COMMON_FIELDS + Product.FILE_FIELDS + Product.PHYSICAL_FIELDS
+        initial = {name: getattr(product, name) for name in (*editable, "slug")}
         initial["price"] = amount_from_cents(product.price_cents)
         initial["shipping"] = amount_from_cents(product.shipping_cents)
         initial["tags"] = ", ".join(t.name for t in product.tags.all())

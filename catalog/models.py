@@ -78,6 +78,37 @@ class Product(models.Model):
         PUBLISHED = "PUBLISHED", "Published"
         ARCHIVED = "ARCHIVED", "Archived"
 
+    # What a seller edits, per kind (the listing form and product_update share these).
+    COMMON_FIELDS = (
+        "title",
+        "description",
+        "price_cents",
+        "category",
+        "size_x_mm",
+        "size_y_mm",
+        "size_z_mm",
+    )
+    FILE_FIELDS = (
+        "license",
+        "print_material",
+        "layer_height_mm",
+        "infill_percent",
+        "supports_needed",
+        "print_time_minutes",
+        "bed_min_x_mm",
+        "bed_min_y_mm",
+        "bed_min_z_mm",
+    )
+    PHYSICAL_FIELDS = (
+        "material",
+        "colour",
+        "weight_grams",
+        "stock_quantity",
+        "shipping_cents",
+        "processing_days",
+        "ships_from",
+    )
+
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="products"
     )

@@ -131,40 +131,10 @@ def _tags_from_names(names: list[str]) -> list[Tag]:
     return tags
 
 
-# Fields a seller edits through the listing form, per kind.
-COMMON_FIELDS = (
-    "title",
-    "description",
-    "price_cents",
-    "category",
-    "size_x_mm",
-    "size_y_mm",
-    "size_z_mm",
-)
-FILE_FIELDS = (
-    "license",
-    "print_material",
-    "layer_height_mm",
-    "infill_percent",
-    "supports_needed",
-    "print_time_minutes",
-    "bed_min_x_mm",
-    "bed_min_y_mm",
-    "bed_min_z_mm",
-)
-PHYSICAL_FIELDS = (
-    "material",
-    "colour",
-    "weight_grams",
-    "stock_quantity",
-    "shipping_cents",
-    "processing_days",
-    "ships_from",
-)
-
-
 def _apply_fields(product: Product, values: dict) -> None:
-    allowed = COMMON_FIELDS + (FILE_FIELDS if product.is_file else PHYSICAL_FIELDS)
+    allowed = Product.COMMON_FIELDS + (
+        Product.FILE_FIELDS if product.is_file else Product.PHYSICAL_FIELDS
+    )
     for name in allowed:
         if name in values:
             setattr(product, name, values[name])
@@ -278,22 +248,22 @@ def product_publish(*, product: Product) -> Product:
     return product
 
 
-@transaction.atomic
+def _product_set_status(product: Product, status: str) -> Product:
+    with transaction.atomic():
+        product = Product.objects.select_for_update().get(pk=product.pk)
+        product.status = status
+        product.save(update_fields=["status", "updated_at"])
+    return product
+
+
 def product_archive(*, product: Product) -> Product:
     """Hide a listing from the shop; past buyers keep what they bought."""
-    product = Product.objects.select_for_update().get(pk=product.pk)
-    product.status = Product.Status.ARCHIVED
-    product.save(update_fields=["status", "updated_at"])
-    return product
+    return _product_set_status(product, Product.Status.ARCHIVED)
 
 
-@transaction.atomic
 def product_unpublish(*, product: Product) -> Product:
     """Back to DRAFT, to work on it out of sight."""
-    product = Product.objects.select_for_update().get(pk=product.pk)
-    product.status = Product.Status.DRAFT
-    product.save(update_fields=["status", "updated_at"])
-    return product
+    return _product_set_status(product, Product.Status.DRAFT)
 
 
 @transaction.atomic

@@ -53,3 +53,11 @@ def test_money_is_formatted_from_integer_cents(cents, currency, text):
 @pytest.mark.parametrize("url", ["/legal/terms/", "/legal/privacy/", "/legal/seller-agreement/"])
 def test_legal_pages_render(client, url):
     assert client.get(url).status_code == 200
+
+
+def test_a_form_without_its_csrf_token_gets_our_expired_form_page():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"login": "a@b.c"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()

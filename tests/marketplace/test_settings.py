@@ -150,6 +150,17 @@ def test_a_malformed_boolean_is_refused_with_its_name(tmp_path):
     assert "DEBUG must be one of" in result.stderr
 
 
+def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_check_deploy_is_clean_with_production_values(tmp_path):
     # given what a production deployment sets
     env = _clean_env(
@@ -160,14 +171,7 @@ def test_check_deploy_is_clean_with_production_values(tmp_path):
         CSRF_TRUSTED_ORIGINS="https://shop.example.com",
     )
     # when Django's deployment checklist runs, failing on any warning
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _check_deploy(env)
     # then it reports nothing
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -175,14 +179,7 @@ def test_check_deploy_is_clean_with_production_values(tmp_path):
 
 def test_check_deploy_flags_the_embedded_secret_key(tmp_path):
     env = _clean_env(VAR_DIR=str(tmp_path), DEBUG="false", ALLOWED_HOSTS="shop.example.com")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _check_deploy(env)
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
 
