@@ -1,0 +1,61 @@
+"""Integer money rules. Every amount is minor units (cents); nothing here uses floats.
+
+- `marketplace_fee(subtotal, fee_bps)`: the fee on one order line, rounded half up to the
+  cent: floor((subtotal × fee_bps + 5000) / 10000). `seller_net = subtotal − fee`, so
+  fee + net == subtotal exactly, by construction.
+- `allocate(total, weights)`: split `total` over lines in proportion to `weights` by the
+  largest-remainder method, so the parts always add up to `total` exactly. Used for
+  order-level shipping and tax at order creation; refunds read these snapshots and never
+  recompute them.
+"""
+
+BPS_DENOMINATOR = 10_000
+
+
+def marketplace_fee(subtotal_cents: int, fee_bps: int) -> int:
+    if subtotal_cents < 0:
+        raise ValueError("subtotal must not be negative")
+    if not 0 <= fee_bps <= BPS_DENOMINATOR:
+        raise ValueError("fee_bps must be between 0 and 10000")
+    return (subtotal_cents * fee_bps + BPS_DENOMINATOR // 2) // BPS_DENOMINATOR
+
+
+def line_amounts(*, unit_price_cents: int, quantity: int, fee_bps: int) -> dict[str, int]:
+    """The snapshot of one order line: subtotal, marketplace_fee, seller_net."""
+    if quantity < 1:
+        raise ValueError("quantity must be at least 1")
+    subtotal = unit_price_cents * quantity
+    fee = marketplace_fee(subtotal, fee_bps)
+    return {
+        "subtotal_cents": subtotal,
+        "marketplace_fee_cents": fee,
+        "seller_net_cents": subtotal - fee,
+    }
+
+
+def allocate(total_cents: int, weights: list[int]) -> list[int]:
+    """Split `total_cents` over `weights` (non-negative integers) exactly.
+
+    Each part gets floor(total × w / Σw); the cents left over go one each to the parts
+    with the largest remainders, earlier parts first on ties. With all weights zero the
+    total is split as evenly as possible. Deterministic for the same input.
+    """
+    if total_cents < 0:
+        raise ValueError("total must not be negative")
+    if not weights:
+        if total_cents:
+            raise ValueError("cannot allocate a non-zero total over no lines")
+        return []
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    if sum(weights) == 0:
+        weights = [1] * len(weights)
+    weight_sum = sum(weights)
+    parts, remainders = [], []
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(total_cents * weight, weight_sum)
+        parts.append(share)
+        remainders.append((-remainder, index))
+    for _, index in sorted(remainders)[: total_cents - sum(parts)]:
+        parts[index] += 1
+    return parts

@@ -1,0 +1,82 @@
+"""Property tests of the money rules: exact, over many prices, quantities and rates."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orders.money import allocate, line_amounts, marketplace_fee
+
+cents = st.integers(min_value=0, max_value=10_000_000)
+fee_rates = st.integers(min_value=0, max_value=10_000)
+
+
+@given(unit=cents, quantity=st.integers(min_value=1, max_value=500), fee_bps=fee_rates)
+def test_fee_plus_net_is_the_subtotal_exactly(unit, quantity, fee_bps):
+    line = line_amounts(unit_price_cents=unit, quantity=quantity, fee_bps=fee_bps)
+    assert line["subtotal_cents"] == unit * quantity
+    assert line["marketplace_fee_cents"] + line["seller_net_cents"] == line["subtotal_cents"]
+    assert 0 <= line["marketplace_fee_cents"] <= line["subtotal_cents"]
+
+
+@given(subtotal=cents, fee_bps=fee_rates)
+def test_the_fee_is_within_half_a_cent_of_the_exact_rate(subtotal, fee_bps):
+    fee = marketplace_fee(subtotal, fee_bps)
+    exact_times_10000 = subtotal * fee_bps
+    assert abs(fee * 10_000 - exact_times_10000) <= 5_000
+
+
+@pytest.mark.parametrize(
+    ("subtotal", "bps", "fee"),
+    [
+        (1999, 1000, 200),
+        (1995, 1000, 200),
+        (1994, 1000, 199),
+        (5, 1000, 1),
+        (4, 1000, 0),
+        (0, 1000, 0),
+        (12345, 0, 0),
+        (12345, 10_000, 12345),
+        (333, 1250, 42),
+    ],
+)
+def test_fee_rounding_is_half_up_to_the_cent(subtotal, bps, fee):
+    assert marketplace_fee(subtotal, bps) == fee
+
+
+@given(
+    total=cents,
+    weights=st.lists(st.integers(min_value=0, max_value=1_000_000), min_size=1, max_size=40),
+)
+def test_allocations_add_up_exactly_and_follow_the_weights(total, weights):
+    parts = allocate(total, weights)
+    assert sum(parts) == total
+    assert len(parts) == len(weights)
+    assert all(p >= 0 for p in parts)
+    weight_sum = sum(weights) or len(weights)
+    effective = weights if sum(weights) else [1] * len(weights)
+    for part, weight in zip(parts, effective, strict=True):
+        # every part is within one cent of its exact proportional share
+        assert abs(part * weight_sum - total * weight) < weight_sum
+
+
+def test_leftover_cents_go_to_the_largest_remainders_then_earliest():
+    assert allocate(100, [1, 1, 1]) == [34, 33, 33]
+    assert allocate(10, [3, 3, 4]) == [3, 3, 4]
+    assert allocate(7, [0, 0]) == [4, 3]
+    assert allocate(0, [5, 5]) == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: allocate(-1, [1]),
+        lambda: allocate(5, []),
+        lambda: allocate(5, [1, -1]),
+        lambda: marketplace_fee(-1, 100),
+        lambda: marketplace_fee(100, 10_001),
+        lambda: line_amounts(unit_price_cents=100, quantity=0, fee_bps=100),
+    ],
+)
+def test_impossible_inputs_are_refused(call):
+    with pytest.raises(ValueError):
+        call()
