@@ -1,1 +1,189 @@
-# Models arrive with the capability that needs them (see docs/ARCHITECTURE.md).
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+def new_access_token() -> str:
+    """The guest's key to their order page and downloads (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
+class Order(models.Model):
+    """One checkout: a buyer (or a guest's email) paying once for a multi-seller cart.
+
+    Every money field is a snapshot taken when the order was created; nothing here is
+    recomputed from today's prices or fee. Status moves only through the transition
+    services in `orders.services`, which check `ALLOWED_TRANSITIONS` under a row lock.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Awaiting payment"
+        PAID = "PAID", "Paid"
+        FAILED = "FAILED", "Payment failed"
+        EXPIRED = "EXPIRED", "Checkout expired"
+        CANCELLED = "CANCELLED", "Cancelled"
+
+    ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Status.PENDING: (Status.PAID, Status.FAILED, Status.EXPIRED, Status.CANCELLED),
+        # An async payment (e.g. bank debit) can still succeed after a failed attempt was
+        # reported for the same session; expiry and cancellation are final.
+        Status.FAILED: (Status.PAID,),
+        Status.PAID: (),
+        Status.EXPIRED: (),
+        Status.CANCELLED: (),
+    }
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        help_text="Empty for a guest order until an account verifies the same email.",
+    )
+    email = models.EmailField()
+    access_token = models.CharField(max_length=64, unique=True, default=new_access_token)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    currency = models.CharField(max_length=3)
+    fee_bps = models.PositiveIntegerField()
+    subtotal_cents = models.BigIntegerField()
+    shipping_cents = models.BigIntegerField(default=0)
+    tax_cents = models.BigIntegerField(default=0)
+    total_cents = models.BigIntegerField()
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, unique=True, null=True, blank=True
+    )
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    # Set once when reserved physical stock goes back (expiry/failure): makes it idempotent.
+    stock_released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["buyer", "-created_at"]), models.Index(fields=["email"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_cents=F("subtotal_cents") + F("shipping_cents") + F("tax_cents")),
+                name="order_total_is_sum",
+            ),
+            models.CheckConstraint(condition=Q(total_cents__gte=0), name="order_total_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:order-detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == self.Status.PAID
+
+    @property
+    def transfer_group(self) -> str:
+        return f"order-{self.pk}"
+
+
+class OrderItem(models.Model):
+    """One line of an order, with the money snapshot the ledger is derived from."""
+
+    class Fulfillment(models.TextChoices):
+        NOT_APPLICABLE = "N/A", "Digital delivery"
+        UNFULFILLED = "UNFULFILLED", "Preparing"
+        SHIPPED = "SHIPPED", "Shipped"
+        DELIVERED = "DELIVERED", "Delivered"
+
+    FULFILLMENT_TRANSITIONS: dict[str, tuple[str, ...]] = {
+        Fulfillment.UNFULFILLED: (Fulfillment.SHIPPED,),
+        Fulfillment.SHIPPED: (Fulfillment.DELIVERED,),
+        Fulfillment.DELIVERED: (),
+        Fulfillment.NOT_APPLICABLE: (),
+    }
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="items")
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="order_items"
+    )
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sold_items"
+    )
+    kind = models.CharField(max_length=10)
+    title = models.CharField(max_length=120)
+    currency = models.CharField(max_length=3)
+    unit_price_cents = models.BigIntegerField()
+    quantity = models.PositiveIntegerField()
+    subtotal_cents = models.BigIntegerField()
+    fee_bps = models.PositiveIntegerField()
+    marketplace_fee_cents = models.BigIntegerField()
+    seller_net_cents = models.BigIntegerField()
+    shipping_allocated_cents = models.BigIntegerField(default=0)
+    tax_allocated_cents = models.BigIntegerField(default=0)
+    fulfillment_status = models.CharField(max_length=12, choices=Fulfillment.choices)
+    carrier = models.CharField(max_length=60, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "seller_id", "id"]
+        indexes = [models.Index(fields=["seller", "order"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subtotal_cents=F("unit_price_cents") * F("quantity")),
+                name="orderitem_subtotal_is_price_times_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(subtotal_cents=F("marketplace_fee_cents") + F("seller_net_cents")),
+                name="orderitem_fee_plus_net_is_subtotal",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderitem_quantity_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.title}"
+
+    @property
+    def seller_payable_cents(self) -> int:
+        """What this line earns its seller (docs/LEDGER.md): net plus their shipping."""
+        return self.seller_net_cents + self.shipping_allocated_cents
+
+
+class OrderEvent(models.Model):
+    """The order's timeline, shown to the buyer and seller and used by staff."""
+
+    class Kind(models.TextChoices):
+        CREATED = "CREATED", "Order placed"
+        PAID = "PAID", "Payment received"
+        PAYMENT_FAILED = "PAYMENT_FAILED", "Payment failed"
+        EXPIRED = "EXPIRED", "Checkout expired"
+        CANCELLED = "CANCELLED", "Cancelled"
+        TRANSFER_CREATED = "TRANSFER_CREATED", "Seller paid out"
+        SHIPPED = "SHIPPED", "Shipped"
+        DELIVERED = "DELIVERED", "Delivered"
+        REFUND = "REFUND", "Refund"
+        DISPUTE = "DISPUTE", "Dispute"
+        NOTE = "NOTE", "Note"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    item = models.ForeignKey(
+        OrderItem, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.order_id})"
