@@ -24,6 +24,8 @@ SECRET_KEY = env_str("SECRET_KEY", "django-insecure-embedded-default-do-not-use-
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = "Home Craft 3D"
+# Absolute links in emails and Stripe redirects (no request at hand in a Celery task).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_ID = 1
 
 DJANGO_APPS = [

@@ -14,5 +14,6 @@ def site(request):
         "nav_seller_profile": SimpleLazyObject(lambda: seller_profile_for_user(request.user))
         if hasattr(request, "user")
         else None,
-        "cart_count": SimpleLazyObject(lambda: cart_item_count(request)),
+        # A session read, no query: computed eagerly so filters like pluralize see an int.
+        "cart_count": cart_item_count(request),
     }

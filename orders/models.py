@@ -26,11 +26,11 @@ class Order(models.Model):
         EXPIRED = "EXPIRED", "Checkout expired"
         CANCELLED = "CANCELLED", "Cancelled"
 
+    # Stripe never pays a session after it failed asynchronously or expired, so every
+    # state but PENDING is final here (refunds add their own states later).
     ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
         Status.PENDING: (Status.PAID, Status.FAILED, Status.EXPIRED, Status.CANCELLED),
-        # An async payment (e.g. bank debit) can still succeed after a failed attempt was
-        # reported for the same session; expiry and cancellation are final.
-        Status.FAILED: (Status.PAID,),
+        Status.FAILED: (),
         Status.PAID: (),
         Status.EXPIRED: (),
         Status.CANCELLED: (),

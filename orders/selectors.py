@@ -1,4 +1,11 @@
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
 from django.http import HttpRequest
+from django.utils.crypto import constant_time_compare
+
+from marketplace.models import User
 
 # The session cart: {"<product id>": quantity}. Written only by orders.services.
 SESSION_CART_KEY = "cart"
@@ -13,8 +20,120 @@ def cart_item_count(request: HttpRequest) -> int:
 
 
 def net_units_sold_by_product(product_ids: list[int]) -> dict[int, int]:
-    """{product_id: units sold minus units refunded} over paid order lines.
+    """{product_id: units sold on paid orders} (refunds subtract once they exist)."""
+    from django.db.models import Sum
 
-    Orders arrive with the money-core capability; until then every product reads 0.
-    """
-    return {}
+    from orders.models import Order, OrderItem
+
+    rows = (
+        OrderItem.objects.filter(product_id__in=product_ids, order__status=Order.Status.PAID)
+        .values("product_id")
+        .annotate(units=Sum("quantity"))
+    )
+    return {row["product_id"]: row["units"] for row in rows}
+
+
+@dataclass
+class CartGroup:
+    seller: User
+    lines: list = field(default_factory=list)  # [(product, quantity, line_total_cents)]
+    shipping_cents: int = 0
+    subtotal_cents: int = 0
+
+
+@dataclass
+class CartView:
+    groups: list[CartGroup]
+    subtotal_cents: int
+    shipping_cents: int
+    currency: str
+    missing: int  # lines whose listing no longer exists
+
+    @property
+    def total_cents(self) -> int:
+        return self.subtotal_cents + self.shipping_cents
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+
+def cart_view(*, cart: dict, user: User) -> CartView:
+    """The cart grouped by seller with each seller's shipping (as checkout will charge)."""
+    from catalog.selectors import annotate_buyability, product_queryset_public
+    from orders.services import seller_shipping_cents
+
+    ids = [int(pk) for pk in cart]
+    products = {
+        p.pk: p
+        for p in annotate_buyability(product_queryset_public().filter(pk__in=ids), user=user)
+    }
+    groups: dict[int, CartGroup] = {}
+    for pk in ids:
+        product = products.get(pk)
+        if product is None:
+            continue
+        quantity = 1 if product.kind == "FILE" else int(cart[str(pk)])
+        group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
+        group.lines.append((product, quantity, product.price_cents * quantity))
+    for group in groups.values():
+        group.subtotal_cents = sum(total for _, _, total in group.lines)
+        group.shipping_cents = seller_shipping_cents([p for p, _, _ in group.lines])
+    currency = next(iter(products.values())).currency if products else "usd"
+    return CartView(
+        groups=list(groups.values()),
+        subtotal_cents=sum(g.subtotal_cents for g in groups.values()),
+        shipping_cents=sum(g.shipping_cents for g in groups.values()),
+        currency=currency,
+        missing=len(ids) - sum(len(g.lines) for g in groups.values()),
+    )
+
+
+def order_get_for_viewer(*, pk: int, user: User, token: str | None):
+    """The order if this viewer may see it: its buyer, staff, or anyone holding its
+    access token (compared in constant time). Otherwise None (a 404, nothing revealed)."""
+    from orders.models import Order, OrderItem
+
+    order = (
+        Order.objects.prefetch_related(
+            Prefetch(
+                "items",
+                queryset=OrderItem.objects.select_related("seller__seller_profile", "product"),
+            ),
+            "events",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if order is None:
+        return None
+    if user.is_authenticated and (user.is_staff or order.buyer_id == user.pk):
+        return order
+    if token and constant_time_compare(token, order.access_token):
+        return order
+    return None
+
+
+def order_list_for_buyer(*, buyer: User):
+    from orders.models import Order
+
+    return Order.objects.filter(buyer=buyer).prefetch_related("items")
+
+
+def sales_for_seller(*, seller: User):
+    """The seller's own lines only, newest first, with their order."""
+    from orders.models import Order, OrderItem
+
+    return (
+        OrderItem.objects.filter(seller=seller)
+        .exclude(order__status=Order.Status.PENDING)
+        .select_related("order")
+        .order_by("-order__created_at", "id")
+    )
+
+
+def items_by_seller(order) -> dict:
+    grouped = defaultdict(list)
+    for item in order.items.all():
+        grouped[item.seller].append(item)
+    return dict(grouped)

@@ -1,21 +1,39 @@
-"""Writes for the cart (and, with the money core, checkout and orders)."""
+"""Every write of the cart, checkout and orders.
+
+Order status changes only here, one service per transition, each under a row lock and
+checked against `Order.ALLOWED_TRANSITIONS`, writing an `OrderEvent` in the same
+transaction and scheduling side effects with `on_commit`.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
 from catalog.models import Product
 from catalog.selectors import product_cannot_buy_reason
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
+from marketplace.selectors import site_config_get
+from orders.models import Order, OrderEvent, OrderItem
+from orders.money import allocate, line_amounts
 from payments.selectors import seller_is_payment_ready
 
+logger = logging.getLogger(__name__)
 
+
+# ------------------------------------------------------------------------------
+# Cart (session): {"<product id>": quantity}
+# ------------------------------------------------------------------------------
 def cart_add(*, cart: dict, product: Product, user: User, quantity: int = 1) -> dict:
-    """Add `quantity` of `product` to a session cart ({"<product id>": quantity}) and
-    return the new cart. Refuses, with the reason, anything `can_buy` refuses; a file is
-    bought once, a printed item at most as many times as there are in stock."""
-    reason = product_cannot_buy_reason(
-        product, user=user, seller_ready=seller_is_payment_ready(seller_id=product.seller_id)
-    )
-    if reason:
-        raise ApplicationError(reason)
+    """Add `quantity` of `product` to a session cart and return the new cart. Refuses,
+    with the reason, anything `can_buy` refuses; a file is bought once, a printed item
+    at most as many times as there are in stock."""
+    _check_buyable(product, user=user)
     if quantity < 1:
         raise ApplicationError("Choose a quantity of at least 1.")
     cart = dict(cart)
@@ -33,3 +51,345 @@ def cart_add(*, cart: dict, product: Product, user: User, quantity: int = 1) -> 
         )
     cart[key] = wanted
     return cart
+
+
+def cart_set_quantity(*, cart: dict, product_id: int, quantity: int) -> dict:
+    """Change or (quantity 0) remove a line. Stock is checked again at checkout."""
+    cart = dict(cart)
+    key = str(product_id)
+    if quantity <= 0:
+        cart.pop(key, None)
+    elif key in cart:
+        cart[key] = quantity
+    return cart
+
+
+def _check_buyable(product: Product, *, user: User) -> None:
+    reason = product_cannot_buy_reason(
+        product, user=user, seller_ready=seller_is_payment_ready(seller_id=product.seller_id)
+    )
+    if reason:
+        raise ApplicationError(reason)
+
+
+# ------------------------------------------------------------------------------
+# Checkout
+# ------------------------------------------------------------------------------
+def seller_shipping_cents(products: list[Product]) -> int:
+    """One seller's shipping for an order: their physical items ship together, so the
+    buyer pays the highest shipping price among them once (0 for files)."""
+    return max(
+        (p.shipping_cents or 0 for p in products if p.kind == Product.Kind.PHYSICAL), default=0
+    )
+
+
+@transaction.atomic
+def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Order:
+    """Turn a cart into a PENDING order with every money snapshot, in one transaction.
+
+    Re-checks `can_buy` for every line, locks the physical listings (in id order, so two
+    checkouts cannot deadlock) and reserves their stock, so concurrent checkouts of the
+    last unit cannot both succeed. Shipping is per seller (`seller_shipping_cents`) and
+    tax is 0 until Stripe Tax is enabled; both are allocated to lines by subtotal with
+    the largest-remainder rule (docs/LEDGER.md).
+    """
+    if not cart:
+        raise ApplicationError("Your cart is empty.")
+    user = buyer if buyer is not None else AnonymousUser()
+    ids = sorted(int(pk) for pk in cart)
+    products = {
+        p.pk: p
+        for p in Product.objects.select_for_update(of=("self",))
+        .select_related("seller")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    }
+    if len(products) != len(ids):
+        raise ApplicationError("An item in your cart is no longer available. Remove it to go on.")
+    currencies = {p.currency for p in products.values()}
+    if len(currencies) != 1:
+        raise ApplicationError("Items priced in different currencies must be bought separately.")
+    fee_bps = site_config_get().fee_bps
+    lines = []
+    for pk in ids:
+        product, quantity = products[pk], int(cart[str(pk)])
+        try:
+            _check_buyable(product, user=user)
+        except ApplicationError as exc:
+            raise ApplicationError(f"“{product.title}”: {exc.message}") from exc
+        if product.kind == Product.Kind.FILE:
+            quantity = 1
+        elif quantity > product.stock_quantity:
+            raise ApplicationError(
+                f"“{product.title}”: only {product.stock_quantity} left in stock."
+            )
+        lines.append((product, quantity))
+
+    by_seller: dict[int, list[int]] = defaultdict(list)
+    for index, (product, _) in enumerate(lines):
+        by_seller[product.seller_id].append(index)
+    shipping_per_line = [0] * len(lines)
+    for indexes in by_seller.values():
+        physical = [i for i in indexes if lines[i][0].kind == Product.Kind.PHYSICAL]
+        total = seller_shipping_cents([lines[i][0] for i in physical])
+        weights = [lines[i][0].price_cents * lines[i][1] for i in physical]
+        for i, part in zip(physical, allocate(total, weights), strict=True):
+            shipping_per_line[i] = part
+    amounts = [
+        line_amounts(unit_price_cents=p.price_cents, quantity=q, fee_bps=fee_bps) for p, q in lines
+    ]
+    tax_total = 0  # Stripe Tax hook: set automatic_tax on the session and allocate here.
+    tax_per_line = allocate(tax_total, [a["subtotal_cents"] for a in amounts])
+    subtotal = sum(a["subtotal_cents"] for a in amounts)
+    shipping = sum(shipping_per_line)
+
+    order = Order.objects.create(
+        buyer=buyer,
+        email=email.strip().lower(),
+        currency=currencies.pop(),
+        fee_bps=fee_bps,
+        subtotal_cents=subtotal,
+        shipping_cents=shipping,
+        tax_cents=tax_total,
+        total_cents=subtotal + shipping + tax_total,
+    )
+    for (product, quantity), amount, ship, tax in zip(
+        lines, amounts, shipping_per_line, tax_per_line, strict=True
+    ):
+        OrderItem.objects.create(
+            order=order,
+            product=product,
+            seller_id=product.seller_id,
+            kind=product.kind,
+            title=product.title,
+            currency=order.currency,
+            unit_price_cents=product.price_cents,
+            quantity=quantity,
+            fee_bps=fee_bps,
+            shipping_allocated_cents=ship,
+            tax_allocated_cents=tax,
+            fulfillment_status=(
+                OrderItem.Fulfillment.UNFULFILLED
+                if product.kind == Product.Kind.PHYSICAL
+                else OrderItem.Fulfillment.NOT_APPLICABLE
+            ),
+            **amount,
+        )
+        if product.kind == Product.Kind.PHYSICAL:
+            Product.objects.filter(pk=product.pk).update(
+                stock_quantity=F("stock_quantity") - quantity
+            )
+    OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, actor=buyer)
+    return order
+
+
+@dataclass(frozen=True)
+class CheckoutRedirect:
+    order: Order
+    url: str
+
+
+def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> CheckoutRedirect:
+    """Send a PENDING order to payment. A free order is paid at once, without Stripe.
+
+    The Checkout Session is created outside any transaction (a network call) with the
+    idempotency key `checkout-order-<id>`, so a retried request gets the same session.
+    If the gateway is down, the order is cancelled and its stock released.
+    """
+    if order.total_cents == 0:
+        order_payment_succeeded(
+            order_id=order.pk, checkout_session_id="", payment_intent_id="", charge_id=""
+        )
+        return CheckoutRedirect(order=order, url=success_url)
+    from payments.gateway import GatewayError, LineItem, get_gateway
+
+    items = list(order.items.all())
+    line_items = [
+        LineItem(
+            name=i.title,
+            unit_amount_cents=i.unit_price_cents,
+            quantity=i.quantity,
+            currency=order.currency,
+        )
+        for i in items
+    ]
+    if order.shipping_cents:
+        line_items.append(
+            LineItem(
+                name="Shipping",
+                unit_amount_cents=order.shipping_cents,
+                quantity=1,
+                currency=order.currency,
+            )
+        )
+    try:
+        session = get_gateway().create_checkout_session(
+            order_id=order.pk,
+            email=order.email,
+            line_items=line_items,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            idempotency_key=f"checkout-order-{order.pk}",
+        )
+    except GatewayError as exc:
+        logger.warning("checkout session for order %s failed: %s", order.pk, exc)
+        order_cancel(order_id=order.pk, reason="Payment provider unavailable")
+        raise ApplicationError(
+            "We could not reach our payment provider. Nothing was charged; please try again."
+        ) from exc
+    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.id)
+    order.stripe_checkout_session_id = session.id
+    return CheckoutRedirect(order=order, url=session.url)
+
+
+# ------------------------------------------------------------------------------
+# Transitions (webhook-driven ones are idempotent and tolerate out-of-order events)
+# ------------------------------------------------------------------------------
+def _transition(
+    order_id: int,
+    to: str,
+    *,
+    event: str,
+    message: str = "",
+    data: dict | None = None,
+    actor: User | None = None,
+    **fields,
+) -> tuple[Order, bool]:
+    """Lock, check ALLOWED_TRANSITIONS, set, log. Returns (order, changed).
+
+    Already in `to`: no-op (a duplicate or replayed event). Not allowed from the current
+    state (an out-of-order event): recorded as a NOTE, nothing changes, no error — so a
+    webhook task does not retry something that can never apply.
+    """
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.status == to:
+        return order, False
+    if to not in Order.ALLOWED_TRANSITIONS[order.status]:
+        logger.warning("order %s: ignored %s → %s", order.pk, order.status, to)
+        OrderEvent.objects.create(
+            order=order,
+            kind=OrderEvent.Kind.NOTE,
+            message=f"Ignored a late “{to.lower()}” signal: the order is {order.status.lower()}.",
+            data=data or {},
+        )
+        return order, False
+    order.status = to
+    for name, value in fields.items():
+        setattr(order, name, value)
+    order.save()
+    OrderEvent.objects.create(
+        order=order, kind=event, message=message, data=data or {}, actor=actor
+    )
+    return order, True
+
+
+def _release_stock(order: Order) -> None:
+    """Put reserved physical stock back, once (stock_released_at makes it idempotent)."""
+    if order.stock_released_at is not None:
+        return
+    for item in order.items.filter(kind=Product.Kind.PHYSICAL):
+        Product.objects.filter(pk=item.product_id).update(
+            stock_quantity=F("stock_quantity") + item.quantity
+        )
+    order.stock_released_at = timezone.now()
+    order.save(update_fields=["stock_released_at", "updated_at"])
+
+
+@transaction.atomic
+def order_payment_succeeded(
+    *, order_id: int, checkout_session_id: str, payment_intent_id: str, charge_id: str
+) -> Order:
+    """PENDING → PAID. Idempotent. Queues payouts, the receipt and sale emails on commit.
+
+    For a paid order the session id must match the one we created for it.
+    """
+    current = Order.objects.select_for_update().get(pk=order_id)
+    if current.total_cents and current.stripe_checkout_session_id != checkout_session_id:
+        raise ApplicationError(
+            f"Session {checkout_session_id} does not belong to order {order_id}."
+        )
+    order, changed = _transition(
+        order_id,
+        Order.Status.PAID,
+        event=OrderEvent.Kind.PAID,
+        paid_at=timezone.now(),
+        stripe_payment_intent_id=payment_intent_id,
+        stripe_charge_id=charge_id,
+    )
+    if changed:
+        from orders.tasks import order_paid_followups_task
+
+        transaction.on_commit(lambda: order_paid_followups_task.delay(order.pk))
+    return order
+
+
+@transaction.atomic
+def order_payment_failed(*, order_id: int, reason: str) -> Order:
+    """PENDING → FAILED (an asynchronous payment failed). Releases reserved stock."""
+    order, changed = _transition(
+        order_id, Order.Status.FAILED, event=OrderEvent.Kind.PAYMENT_FAILED, message=reason[:300]
+    )
+    if changed:
+        _release_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_checkout_expired(*, order_id: int) -> Order:
+    """PENDING → EXPIRED (the Checkout Session expired unpaid). Releases reserved stock."""
+    order, changed = _transition(order_id, Order.Status.EXPIRED, event=OrderEvent.Kind.EXPIRED)
+    if changed:
+        _release_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_cancel(*, order_id: int, reason: str = "", actor: User | None = None) -> Order:
+    """PENDING → CANCELLED. Releases reserved stock."""
+    order, changed = _transition(
+        order_id,
+        Order.Status.CANCELLED,
+        event=OrderEvent.Kind.CANCELLED,
+        message=reason[:300],
+        actor=actor,
+    )
+    if changed:
+        _release_stock(order)
+    return order
+
+
+def order_note_payment_attempt_failed(*, order_id: int, reason: str) -> None:
+    """A card was declined; the session stays open for another try. Timeline only."""
+    OrderEvent.objects.create(
+        order_id=order_id,
+        kind=OrderEvent.Kind.PAYMENT_FAILED,
+        message=(reason or "A payment attempt failed.")[:300],
+    )
+
+
+def order_paid_followups(*, order_id: int) -> None:
+    """After payment: pay each seller (transfers + ledger) and send the emails.
+
+    Safe to run twice: payouts are idempotent per (order, seller) and emails are sent
+    only by the first run that records them.
+    """
+    from payments.payouts import order_payout
+
+    order_payout(order_id=order_id)
+    from orders.emails import order_send_paid_emails
+
+    order_send_paid_emails(order_id=order_id)
+
+
+__all__ = [
+    "cart_add",
+    "cart_set_quantity",
+    "checkout_start",
+    "order_cancel",
+    "order_checkout_expired",
+    "order_create_from_cart",
+    "order_note_payment_attempt_failed",
+    "order_paid_followups",
+    "order_payment_failed",
+    "order_payment_succeeded",
+]

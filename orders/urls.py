@@ -5,5 +5,10 @@ from orders import views
 app_name = "orders"
 
 urlpatterns = [
+    path("cart/", views.CartDetailView.as_view(), name="cart"),
     path("cart/add/", views.CartAddView.as_view(), name="cart-add"),
+    path("cart/update/", views.CartUpdateView.as_view(), name="cart-update"),
+    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path("orders/", views.OrderListView.as_view(), name="order-list"),
+    path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
 ]

@@ -1,14 +1,23 @@
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from catalog.models import Product
+from marketplace.access import VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
-from orders.forms import CartAddForm
-from orders.selectors import SESSION_CART_KEY
-from orders.services import cart_add
+from orders import services
+from orders.emails import order_buyer_url
+from orders.forms import CartAddForm, CartUpdateForm, CheckoutForm
+from orders.selectors import (
+    SESSION_CART_KEY,
+    cart_view,
+    items_by_seller,
+    order_get_for_viewer,
+    order_list_for_buyer,
+)
 
 
 def _back(request: HttpRequest, fallback: str) -> str:
@@ -16,6 +25,10 @@ def _back(request: HttpRequest, fallback: str) -> str:
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return fallback
+
+
+def _cart(request: HttpRequest) -> dict:
+    return request.session.get(SESSION_CART_KEY, {})
 
 
 class CartAddView(View):
@@ -36,8 +49,8 @@ class CartAddView(View):
             messages.error(request, "This listing is not available.")
             return redirect(back)
         try:
-            request.session[SESSION_CART_KEY] = cart_add(
-                cart=request.session.get(SESSION_CART_KEY, {}),
+            request.session[SESSION_CART_KEY] = services.cart_add(
+                cart=_cart(request),
                 product=product,
                 user=request.user,
                 quantity=form.cleaned_data["quantity"] or 1,
@@ -47,3 +60,84 @@ class CartAddView(View):
             return redirect(back)
         messages.success(request, f"“{product.title}” is in your cart.")
         return redirect(back)
+
+
+class CartDetailView(View):
+    """Anyone. The cart grouped by seller, with each seller's shipping."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        cart = cart_view(cart=_cart(request), user=request.user)
+        return render(request, "orders/cart_detail.html", {"cart": cart})
+
+
+class CartUpdateView(View):
+    """Anyone. POST: change a line's quantity, or remove it with quantity 0."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = CartUpdateForm(request.POST)
+        if form.is_valid():
+            request.session[SESSION_CART_KEY] = services.cart_set_quantity(
+                cart=_cart(request), **form.cleaned_data
+            )
+        else:
+            messages.error(request, "Enter a quantity of 0 or more.")
+        return redirect("orders:cart")
+
+
+class CheckoutView(View):
+    """Anyone with a non-empty cart: signed-in buyers and guests (who give an email)."""
+
+    def _form(self, request, data=None):
+        initial = {"email": request.user.email} if request.user.is_authenticated else {}
+        return CheckoutForm(data, initial=initial)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        cart = cart_view(cart=_cart(request), user=request.user)
+        if cart.is_empty:
+            return redirect("orders:cart")
+        return render(request, "orders/checkout.html", {"cart": cart, "form": self._form(request)})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = self._form(request, request.POST)
+        cart = cart_view(cart=_cart(request), user=request.user)
+        if not form.is_valid():
+            return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
+        buyer = request.user if request.user.is_authenticated else None
+        try:
+            order = services.order_create_from_cart(
+                cart=_cart(request), buyer=buyer, email=form.cleaned_data["email"]
+            )
+            done = request.build_absolute_uri(order_buyer_url(order))
+            result = services.checkout_start(
+                order=order,
+                success_url=done,
+                cancel_url=request.build_absolute_uri(reverse("orders:cart")),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
+        request.session[SESSION_CART_KEY] = {}
+        return redirect(result.url)
+
+
+class OrderDetailView(View):
+    """The buyer, staff, or a guest holding the order's token (`?t=`). Else 404."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = order_get_for_viewer(pk=pk, user=request.user, token=request.GET.get("t"))
+        if order is None:
+            raise Http404("No such order.")
+        return render(
+            request,
+            "orders/order_detail.html",
+            {"order": order, "groups": items_by_seller(order), "token": request.GET.get("t")},
+        )
+
+
+class OrderListView(VerifiedEmailRequiredMixin, View):
+    """Verified buyers: their orders."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request, "orders/order_list.html", {"orders": order_list_for_buyer(buyer=request.user)}
+        )

@@ -2,121 +2,282 @@
 
 import django.db.models.deletion
 import django.db.models.expressions
-import orders.models
 from django.conf import settings
 from django.db import migrations, models
 
+import orders.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_seed_categories'),
+        ("catalog", "0002_seed_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('access_token', models.CharField(default=orders.models.new_access_token, max_length=64, unique=True)),
-                ('status', models.CharField(choices=[('PENDING', 'Awaiting payment'), ('PAID', 'Paid'), ('FAILED', 'Payment failed'), ('EXPIRED', 'Checkout expired'), ('CANCELLED', 'Cancelled')], default='PENDING', max_length=10)),
-                ('currency', models.CharField(max_length=3)),
-                ('fee_bps', models.PositiveIntegerField()),
-                ('subtotal_cents', models.BigIntegerField()),
-                ('shipping_cents', models.BigIntegerField(default=0)),
-                ('tax_cents', models.BigIntegerField(default=0)),
-                ('total_cents', models.BigIntegerField()),
-                ('stripe_checkout_session_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('stripe_payment_intent_id', models.CharField(blank=True, max_length=255)),
-                ('stripe_charge_id', models.CharField(blank=True, max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('stock_released_at', models.DateTimeField(blank=True, null=True)),
-                ('buyer', models.ForeignKey(blank=True, help_text='Empty for a guest order until an account verifies the same email.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "access_token",
+                    models.CharField(
+                        default=orders.models.new_access_token, max_length=64, unique=True
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Awaiting payment"),
+                            ("PAID", "Paid"),
+                            ("FAILED", "Payment failed"),
+                            ("EXPIRED", "Checkout expired"),
+                            ("CANCELLED", "Cancelled"),
+                        ],
+                        default="PENDING",
+                        max_length=10,
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("fee_bps", models.PositiveIntegerField()),
+                ("subtotal_cents", models.BigIntegerField()),
+                ("shipping_cents", models.BigIntegerField(default=0)),
+                ("tax_cents", models.BigIntegerField(default=0)),
+                ("total_cents", models.BigIntegerField()),
+                (
+                    "stripe_checkout_session_id",
+                    models.CharField(blank=True, max_length=255, null=True, unique=True),
+                ),
+                ("stripe_payment_intent_id", models.CharField(blank=True, max_length=255)),
+                ("stripe_charge_id", models.CharField(blank=True, max_length=255)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("stock_released_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for a guest order until an account verifies the same email.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='OrderItem',
+            name="OrderItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=10)),
-                ('title', models.CharField(max_length=120)),
-                ('currency', models.CharField(max_length=3)),
-                ('unit_price_cents', models.BigIntegerField()),
-                ('quantity', models.PositiveIntegerField()),
-                ('subtotal_cents', models.BigIntegerField()),
-                ('fee_bps', models.PositiveIntegerField()),
-                ('marketplace_fee_cents', models.BigIntegerField()),
-                ('seller_net_cents', models.BigIntegerField()),
-                ('shipping_allocated_cents', models.BigIntegerField(default=0)),
-                ('tax_allocated_cents', models.BigIntegerField(default=0)),
-                ('fulfillment_status', models.CharField(choices=[('N/A', 'Digital delivery'), ('UNFULFILLED', 'Preparing'), ('SHIPPED', 'Shipped'), ('DELIVERED', 'Delivered')], max_length=12)),
-                ('carrier', models.CharField(blank=True, max_length=60)),
-                ('tracking_number', models.CharField(blank=True, max_length=100)),
-                ('shipped_at', models.DateTimeField(blank=True, null=True)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='items', to='orders.order')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='order_items', to='catalog.product')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sold_items', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=10)),
+                ("title", models.CharField(max_length=120)),
+                ("currency", models.CharField(max_length=3)),
+                ("unit_price_cents", models.BigIntegerField()),
+                ("quantity", models.PositiveIntegerField()),
+                ("subtotal_cents", models.BigIntegerField()),
+                ("fee_bps", models.PositiveIntegerField()),
+                ("marketplace_fee_cents", models.BigIntegerField()),
+                ("seller_net_cents", models.BigIntegerField()),
+                ("shipping_allocated_cents", models.BigIntegerField(default=0)),
+                ("tax_allocated_cents", models.BigIntegerField(default=0)),
+                (
+                    "fulfillment_status",
+                    models.CharField(
+                        choices=[
+                            ("N/A", "Digital delivery"),
+                            ("UNFULFILLED", "Preparing"),
+                            ("SHIPPED", "Shipped"),
+                            ("DELIVERED", "Delivered"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("carrier", models.CharField(blank=True, max_length=60)),
+                ("tracking_number", models.CharField(blank=True, max_length=100)),
+                ("shipped_at", models.DateTimeField(blank=True, null=True)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="items",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="order_items",
+                        to="catalog.product",
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sold_items",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order_id', 'seller_id', 'id'],
+                "ordering": ["order_id", "seller_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderEvent',
+            name="OrderEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('CREATED', 'Order placed'), ('PAID', 'Payment received'), ('PAYMENT_FAILED', 'Payment failed'), ('EXPIRED', 'Checkout expired'), ('CANCELLED', 'Cancelled'), ('TRANSFER_CREATED', 'Seller paid out'), ('SHIPPED', 'Shipped'), ('DELIVERED', 'Delivered'), ('REFUND', 'Refund'), ('DISPUTE', 'Dispute'), ('NOTE', 'Note')], max_length=20)),
-                ('message', models.CharField(blank=True, max_length=300)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='orders.order')),
-                ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='orders.orderitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("CREATED", "Order placed"),
+                            ("PAID", "Payment received"),
+                            ("PAYMENT_FAILED", "Payment failed"),
+                            ("EXPIRED", "Checkout expired"),
+                            ("CANCELLED", "Cancelled"),
+                            ("TRANSFER_CREATED", "Seller paid out"),
+                            ("SHIPPED", "Shipped"),
+                            ("DELIVERED", "Delivered"),
+                            ("REFUND", "Refund"),
+                            ("DISPUTE", "Dispute"),
+                            ("NOTE", "Note"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("message", models.CharField(blank=True, max_length=300)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="orders.orderitem",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['buyer', '-created_at'], name='orders_orde_buyer_i_67c51b_idx'),
+            model_name="order",
+            index=models.Index(
+                fields=["buyer", "-created_at"], name="orders_orde_buyer_i_67c51b_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['email'], name='orders_orde_email_88c705_idx'),
+            model_name="order",
+            index=models.Index(fields=["email"], name="orders_orde_email_88c705_idx"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('total_cents', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('subtotal_cents'), '+', models.F('shipping_cents')), '+', models.F('tax_cents')))), name='order_total_is_sum'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "total_cents",
+                        django.db.models.expressions.CombinedExpression(
+                            django.db.models.expressions.CombinedExpression(
+                                models.F("subtotal_cents"), "+", models.F("shipping_cents")
+                            ),
+                            "+",
+                            models.F("tax_cents"),
+                        ),
+                    )
+                ),
+                name="order_total_is_sum",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('total_cents__gte', 0)), name='order_total_gte_0'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("total_cents__gte", 0)), name="order_total_gte_0"
+            ),
         ),
         migrations.AddIndex(
-            model_name='orderitem',
-            index=models.Index(fields=['seller', 'order'], name='orders_orde_seller__f467b3_idx'),
+            model_name="orderitem",
+            index=models.Index(fields=["seller", "order"], name="orders_orde_seller__f467b3_idx"),
         ),
         migrations.AddConstraint(
-            model_name='orderitem',
-            constraint=models.CheckConstraint(condition=models.Q(('subtotal_cents', django.db.models.expressions.CombinedExpression(models.F('unit_price_cents'), '*', models.F('quantity')))), name='orderitem_subtotal_is_price_times_quantity'),
+            model_name="orderitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "subtotal_cents",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("unit_price_cents"), "*", models.F("quantity")
+                        ),
+                    )
+                ),
+                name="orderitem_subtotal_is_price_times_quantity",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderitem',
-            constraint=models.CheckConstraint(condition=models.Q(('subtotal_cents', django.db.models.expressions.CombinedExpression(models.F('marketplace_fee_cents'), '+', models.F('seller_net_cents')))), name='orderitem_fee_plus_net_is_subtotal'),
+            model_name="orderitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "subtotal_cents",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("marketplace_fee_cents"), "+", models.F("seller_net_cents")
+                        ),
+                    )
+                ),
+                name="orderitem_fee_plus_net_is_subtotal",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderitem',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='orderitem_quantity_gte_1'),
+            model_name="orderitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="orderitem_quantity_gte_1"
+            ),
         ),
     ]

@@ -98,3 +98,29 @@ def test_the_redirect_never_leaves_the_site(client):
 def test_get_is_not_allowed(client):
     assert client.get(ADD).status_code == 405
     assert Product.objects.count() == 0
+
+
+def test_the_cart_page_groups_lines_by_seller_with_shipping(client):
+    maker = ProductFactory(
+        physical=True,
+        status="PUBLISHED",
+        complete=True,
+        seller_ready=True,
+        shipping_cents=650,
+        price_cents=2000,
+    )
+    file = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True, price_cents=300)
+    client.post(ADD, {"product_id": maker.pk, "quantity": 2})
+    client.post(ADD, {"product_id": file.pk})
+    html = client.get(reverse("orders:cart")).content.decode()
+    assert "$40.00" in html  # 2 × $20.00
+    assert "$6.50 (items ship together)" in html
+    assert "none — digital delivery" in html
+    assert "$43.00" in html and "$49.50" in html  # items; total with shipping
+
+
+def test_removing_a_line_with_quantity_zero(client):
+    product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    client.post(ADD, {"product_id": product.pk})
+    client.post(reverse("orders:cart-update"), {"product_id": product.pk, "quantity": 0})
+    assert _cart(client) == {}

@@ -1,0 +1,44 @@
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from messaging.models import EmailLog
+
+logger = logging.getLogger(__name__)
+
+
+def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
+    """Render `<template>_subject.txt`, `_body.txt` and `_body.html` and send them once.
+
+    Idempotent by `key`: a message already SENT is not sent again. A failure is logged on
+    the row (FAILED, error kept) and re-raised so the calling task can retry.
+    """
+    try:
+        with transaction.atomic():
+            log = EmailLog.objects.create(key=key, to=to, subject="", template=template)
+    except IntegrityError:
+        log = EmailLog.objects.get(key=key)
+        if log.status == EmailLog.Status.SENT:
+            return log
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    text = render_to_string(f"{template}_body.txt", context)
+    html = render_to_string(f"{template}_body.html", context)
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [to])
+    message.attach_alternative(html, "text/html")
+    EmailLog.objects.filter(pk=log.pk).update(subject=subject[:300], attempts=log.attempts + 1)
+    try:
+        message.send()
+    except Exception as exc:
+        EmailLog.objects.filter(pk=log.pk).update(
+            status=EmailLog.Status.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        logger.warning("email %s to %s failed", key, to, exc_info=True)
+        raise
+    EmailLog.objects.filter(pk=log.pk).update(status=EmailLog.Status.SENT, sent_at=timezone.now())
+    log.refresh_from_db()
+    return log

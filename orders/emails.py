@@ -1,0 +1,40 @@
+"""The emails an order sends. Each is keyed, so running this twice sends nothing new."""
+
+from collections import defaultdict
+
+from django.urls import reverse
+
+from messaging.services import email_send
+from orders.models import Order
+
+
+def order_buyer_url(order: Order) -> str:
+    """The order page link for the buyer's email: guests get their token link."""
+    path = reverse("orders:order-detail", kwargs={"pk": order.pk})
+    return f"{path}?t={order.access_token}" if order.buyer_id is None else path
+
+
+def order_send_paid_emails(*, order_id: int) -> None:
+    order = Order.objects.get(pk=order_id)
+    items = list(order.items.select_related("product", "seller__seller_profile"))
+    email_send(
+        key=f"receipt-order-{order.pk}",
+        to=order.email,
+        template="orders/emails/receipt",
+        context={"order": order, "items": items, "order_path": order_buyer_url(order)},
+    )
+    by_seller = defaultdict(list)
+    for item in items:
+        by_seller[item.seller].append(item)
+    for seller, seller_items in by_seller.items():
+        email_send(
+            key=f"new-sale-order-{order.pk}-seller-{seller.pk}",
+            to=seller.email,
+            template="orders/emails/new_sale",
+            context={
+                "order": order,
+                "items": seller_items,
+                "seller": seller,
+                "payable_cents": sum(i.seller_payable_cents for i in seller_items),
+            },
+        )

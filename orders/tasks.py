@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from orders.services import order_paid_followups
+
+
+@shared_task(bind=True, max_retries=8, retry_backoff=True, acks_late=True)
+def order_paid_followups_task(self, order_id: int) -> None:
+    """Thin wrapper: payouts and emails after payment. The service is idempotent, so a
+    retry after a network failure (GatewayUnavailable) resumes where it stopped."""
+    from payments.gateway import GatewayUnavailable
+
+    try:
+        order_paid_followups(order_id=order_id)
+    except GatewayUnavailable as exc:
+        raise self.retry(exc=exc) from exc
