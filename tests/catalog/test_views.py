@@ -48,7 +48,7 @@ def test_each_role_sees_each_status_as_the_rules_say(client, status, taken_down,
 def test_an_old_slug_redirects_permanently_to_the_current_one(client):
     from catalog import services
 
-    product = ProductFactory(status="PUBLISHED", slug="old-name", complete=True)
+    product = ProductFactory(status="PUBLISHED", slug="old-name", complete=True, seller_ready=True)
     services.product_update(product=product, slug="new-name")
     response = client.get("/p/old-name/")
     assert response.status_code == 301
