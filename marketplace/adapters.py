@@ -11,3 +11,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL
+
+    def confirm_email(self, request, email_address):
+        """Once an address is verified, guest orders placed with it join the account."""
+        confirmed = super().confirm_email(request, email_address)
+        from orders.services import orders_attach_guest_orders
+
+        orders_attach_guest_orders(user=email_address.user, email=email_address.email)
+        return confirmed

@@ -16,3 +16,8 @@ class CheckoutForm(forms.Form):
         label="Email for your receipt",
         help_text="We send the receipt and your order link here.",
     )
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(max_length=60, required=False, help_text="e.g. USPS, DHL, Royal Mail")
+    tracking_number = forms.CharField(max_length=100, required=False)

@@ -393,3 +393,93 @@ __all__ = [
     "order_payment_failed",
     "order_payment_succeeded",
 ]
+
+
+# ------------------------------------------------------------------------------
+# Fulfilment of printed items (the seller's own lines only)
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def order_item_mark_shipped(
+    *, item: OrderItem, seller: User, carrier: str, tracking_number: str
+) -> OrderItem:
+    """UNFULFILLED → SHIPPED with carrier and tracking; the buyer is emailed on commit."""
+    item = _lock_item_for_seller(item, seller)
+    _check_fulfillment(item, OrderItem.Fulfillment.SHIPPED)
+    item.fulfillment_status = OrderItem.Fulfillment.SHIPPED
+    item.carrier, item.tracking_number = carrier.strip()[:60], tracking_number.strip()[:100]
+    item.shipped_at = timezone.now()
+    item.save()
+    OrderEvent.objects.create(
+        order=item.order,
+        item=item,
+        kind=OrderEvent.Kind.SHIPPED,
+        actor=seller,
+        message=f"{item.title}: {item.carrier} {item.tracking_number}".strip(),
+    )
+    transaction.on_commit(lambda: _fulfillment_email(item.pk, "shipped"))
+    return item
+
+
+@transaction.atomic
+def order_item_mark_delivered(*, item: OrderItem, seller: User) -> OrderItem:
+    """SHIPPED → DELIVERED; the buyer is emailed on commit."""
+    item = _lock_item_for_seller(item, seller)
+    _check_fulfillment(item, OrderItem.Fulfillment.DELIVERED)
+    item.fulfillment_status = OrderItem.Fulfillment.DELIVERED
+    item.delivered_at = timezone.now()
+    item.save()
+    OrderEvent.objects.create(
+        order=item.order,
+        item=item,
+        kind=OrderEvent.Kind.DELIVERED,
+        actor=seller,
+        message=item.title,
+    )
+    transaction.on_commit(lambda: _fulfillment_email(item.pk, "delivered"))
+    return item
+
+
+def _lock_item_for_seller(item: OrderItem, seller: User) -> OrderItem:
+    locked = (
+        OrderItem.objects.select_for_update()
+        .select_related("order")
+        .filter(pk=item.pk, seller=seller)
+        .first()
+    )
+    if locked is None:
+        raise ApplicationError("That sale is not yours.")
+    if locked.order.status != Order.Status.PAID:
+        raise ApplicationError("Only paid orders can be fulfilled.")
+    return locked
+
+
+def _check_fulfillment(item: OrderItem, to: str) -> None:
+    if to not in OrderItem.FULFILLMENT_TRANSITIONS[item.fulfillment_status]:
+        raise ApplicationError(
+            f"This item is {item.get_fulfillment_status_display().lower()}; "
+            f"it cannot be marked {OrderItem.Fulfillment(to).label.lower()}."
+        )
+
+
+def _fulfillment_email(item_id: int, step: str) -> None:
+    from orders.tasks import order_item_fulfillment_email_task
+
+    order_item_fulfillment_email_task.delay(item_id, step)
+
+
+def order_item_send_fulfillment_email(*, item_id: int, step: str) -> None:
+    from messaging.services import email_send
+    from orders.emails import order_buyer_url
+
+    item = OrderItem.objects.select_related("order").get(pk=item_id)
+    email_send(
+        key=f"{step}-item-{item.pk}",
+        to=item.order.email,
+        template=f"orders/emails/item_{step}",
+        context={"item": item, "order": item.order, "order_path": order_buyer_url(item.order)},
+    )
+
+
+def orders_attach_guest_orders(*, user: User, email: str) -> int:
+    """Give a newly verified account the guest orders placed with the same email."""
+    return Order.objects.filter(buyer__isnull=True, email__iexact=email).update(buyer=user)

@@ -13,3 +13,11 @@ def order_paid_followups_task(self, order_id: int) -> None:
         order_paid_followups(order_id=order_id)
     except GatewayUnavailable as exc:
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def order_item_fulfillment_email_task(item_id: int, step: str) -> None:
+    """Thin wrapper; the email is keyed, so a retry never sends it twice."""
+    from orders.services import order_item_send_fulfillment_email
+
+    order_item_send_fulfillment_email(item_id=item_id, step=step)

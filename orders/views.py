@@ -6,17 +6,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from catalog.models import Product
-from marketplace.access import VerifiedEmailRequiredMixin
+from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from orders import services
 from orders.emails import order_buyer_url
-from orders.forms import CartAddForm, CartUpdateForm, CheckoutForm
+from orders.forms import CartAddForm, CartUpdateForm, CheckoutForm, ShipForm
+from orders.models import OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
     cart_view,
     items_by_seller,
     order_get_for_viewer,
     order_list_for_buyer,
+    sales_for_seller,
 )
 
 
@@ -141,3 +143,40 @@ class OrderListView(VerifiedEmailRequiredMixin, View):
         return render(
             request, "orders/order_list.html", {"orders": order_list_for_buyer(buyer=request.user)}
         )
+
+
+class SellerSalesView(SellerRequiredMixin, View):
+    """Sellers: their own lines of paid (and failed/expired) orders, never other sellers'."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request,
+            "orders/seller_sales.html",
+            {"items": sales_for_seller(seller=request.user), "ship_form": ShipForm()},
+        )
+
+
+class SellerItemFulfilView(SellerRequiredMixin, View):
+    """Sellers: POST mark shipped (carrier, tracking) or delivered, for their own line."""
+
+    step: str = "ship"
+
+    def post(self, request: HttpRequest, item_pk: int) -> HttpResponse:
+        item = OrderItem.objects.filter(pk=item_pk, seller=request.user).first()
+        if item is None:
+            raise Http404("No such sale.")
+        try:
+            if self.step == "ship":
+                form = ShipForm(request.POST)
+                if not form.is_valid():
+                    raise ApplicationError("Check the carrier and tracking number.")
+                services.order_item_mark_shipped(
+                    item=item, seller=request.user, **form.cleaned_data
+                )
+                messages.success(request, f"“{item.title}” marked shipped; the buyer is told.")
+            else:
+                services.order_item_mark_delivered(item=item, seller=request.user)
+                messages.success(request, f"“{item.title}” marked delivered.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("orders:seller-sales")

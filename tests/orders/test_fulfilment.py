@@ -1,0 +1,109 @@
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from orders.models import Order, OrderItem
+from orders.services import order_create_from_cart, order_payment_succeeded
+from tests.catalog.factories import ProductFactory
+from tests.factories import PASSWORD, SellerProfileFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _paid_order(*products, buyer=None, email="buyer@example.com") -> Order:
+    order = order_create_from_cart(cart={str(p.pk): 1 for p in products}, buyer=buyer, email=email)
+    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_{order.pk}")
+    return order_payment_succeeded(
+        order_id=order.pk,
+        checkout_session_id=f"cs_{order.pk}",
+        payment_intent_id="pi_1",
+        charge_id="ch_1",
+    )
+
+
+def _printed(seller=None):
+    seller = seller or SellerProfileFactory().user
+    return ProductFactory(
+        seller=seller, physical=True, status="PUBLISHED", complete=True, seller_ready=True
+    )
+
+
+def test_the_seller_ships_then_delivers_and_the_buyer_is_emailed_each_time(
+    client, django_capture_on_commit_callbacks
+):
+    product = _printed()
+    order = _paid_order(product)
+    item = order.items.get()
+    client.force_login(product.seller)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("orders:seller-item-ship", args=[item.pk]),
+            {"carrier": "DHL", "tracking_number": "JD0123"},
+        )
+    item.refresh_from_db()
+    assert (item.fulfillment_status, item.carrier, item.tracking_number) == (
+        "SHIPPED",
+        "DHL",
+        "JD0123",
+    )
+    assert mail.outbox[-1].to == ["buyer@example.com"] and "JD0123" in mail.outbox[-1].body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("orders:seller-item-deliver", args=[item.pk]))
+    item.refresh_from_db()
+    assert item.fulfillment_status == "DELIVERED" and item.delivered_at is not None
+    assert mail.outbox[-1].subject.startswith("Delivered:")
+    assert list(order.events.filter(item=item).values_list("kind", flat=True)) == [
+        "SHIPPED",
+        "DELIVERED",
+    ]
+
+
+def test_skipping_a_step_is_refused_with_a_message(client):
+    product = _printed()
+    item = _paid_order(product).items.get()
+    client.force_login(product.seller)
+    response = client.post(reverse("orders:seller-item-deliver", args=[item.pk]), follow=True)
+    assert "cannot be marked delivered" in response.content.decode()
+    assert OrderItem.objects.get(pk=item.pk).fulfillment_status == "UNFULFILLED"
+
+
+def test_another_seller_cannot_see_or_fulfil_my_lines(client):
+    mine, theirs = _printed(), _printed()
+    order = _paid_order(mine, theirs)
+    their_item = order.items.get(product=theirs)
+    client.force_login(mine.seller)
+    page = client.get(reverse("orders:seller-sales")).content.decode()
+    assert mine.title in page and theirs.title not in page
+    response = client.post(reverse("orders:seller-item-ship", args=[their_item.pk]), {})
+    assert response.status_code == 404
+    assert OrderItem.objects.get(pk=their_item.pk).fulfillment_status == "UNFULFILLED"
+
+
+def test_guest_order_page_needs_the_token(client):
+    product = _printed()
+    order = _paid_order(product, email="guest@example.com")
+    url = reverse("orders:order-detail", args=[order.pk])
+    assert client.get(url).status_code == 404
+    assert client.get(url + "?t=wrong-token").status_code == 404
+    assert client.get(url + "?t=" + order.access_token[:-1]).status_code == 404
+    page = client.get(url + "?t=" + order.access_token)
+    assert page.status_code == 200 and product.title in page.content.decode()
+    # another signed-in user without the token sees nothing either
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+
+
+def test_a_guest_order_joins_the_account_that_verifies_its_email(client):
+    import re
+
+    order = _paid_order(_printed(), email="later@example.com")
+    client.post(
+        reverse("account_signup"),
+        {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
+    client.post(link.group(1))
+    order.refresh_from_db()
+    assert order.buyer is not None and order.buyer.email == "later@example.com"
+    assert client.get(reverse("orders:order-detail", args=[order.pk])).status_code == 200
+    assert f"#{order.pk}" in client.get(reverse("orders:order-list")).content.decode()
