@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw, ImageFont
 
 from catalog import services
+from catalog.category_tree import ensure_category_tree
 from catalog.models import Category, License, Product
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
@@ -340,6 +341,7 @@ def seed_catalog(*, stdout=None) -> int:
     """Create the demo listings that do not exist yet; returns how many were created."""
     from payments.models import SellerStripeAccount
 
+    ensure_category_tree(Category)  # normally made by the migration; cheap when present
     created = 0
     for email, listings in LISTINGS.items():
         seller = User.objects.get(email=email)

@@ -14,7 +14,8 @@ def cents_from_amount(amount: Decimal | None) -> int | None:
 
 
 def amount_from_cents(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(cents) / 100
+    """1250 → Decimal("12.50") (always two places, so the form shows "6.00", not "6")."""
+    return None if cents is None else (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 
 class MoneyField(forms.DecimalField):
@@ -68,7 +69,7 @@ class ListingForm(forms.Form):
 
     # FILE
     license = forms.ChoiceField(
-        choices=[("", "Choose a licence…"), *License.choices], required=False
+        label="Licence", choices=[("", "Choose a licence…"), *License.choices], required=False
     )
     print_material = forms.CharField(label="Recommended material", required=False, max_length=60)
     layer_height_mm = forms.DecimalField(

@@ -229,6 +229,14 @@ class Product(models.Model):
         return LICENSE_SUMMARIES.get(self.license, "")
 
     @property
+    def print_time_display(self) -> str:
+        """145 → "2h 25m"; "" when unknown."""
+        if not self.print_time_minutes:
+            return ""
+        hours, minutes = divmod(self.print_time_minutes, 60)
+        return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+    @property
     def file_format_list(self) -> list[str]:
         return [f for f in self.file_formats.split(",") if f]
 

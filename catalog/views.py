@@ -230,6 +230,8 @@ class _UploadView(SellerProductMixin, View):
         if _wants_json(request):
             if error:
                 return JsonResponse({"ok": False, "error": error}, status=400)
+            # The script reloads the edit page next: the message shows there.
+            messages.success(request, message)
             return JsonResponse({"ok": True, "message": message, "redirect": back})
         if error:
             messages.error(request, error)

@@ -20,8 +20,26 @@ app.autodiscover_tasks()
 def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
     """Every periodic job is declared here, and each also exists as a management command.
 
-    Later capabilities add theirs (trending recompute, Connect account sync, email retry).
+    Later capabilities add theirs (trending recompute, email retry).
     """
+    from celery.schedules import crontab
+
+    sender.add_periodic_task(
+        crontab(minute=17, hour="*/6"),
+        sender.signature("payments.tasks.seller_stripe_accounts_sync_task"),
+        name="connect-accounts-sync",
+    )
+    sender.add_periodic_task(
+        600.0,
+        sender.signature("payments.tasks.stripe_events_requeue_stale_task"),
+        name="stripe-events-requeue-stale",
+    )
+    # A no-op with real Stripe keys: Stripe expires its own sessions.
+    sender.add_periodic_task(
+        300.0,
+        sender.signature("payments.tasks.simulator_sessions_expire_due_task"),
+        name="simulator-expire-sessions",
+    )
 
 
 @signals.before_task_publish.connect

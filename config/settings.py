@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
+                "payments.context_processors.stripe_status",
             ],
             "builtins": ["marketplace.templatetags.money"],
         },

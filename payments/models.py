@@ -152,3 +152,7 @@ class SellerBalanceEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} {self.amount_cents} {self.currency} ({self.seller_id})"
+
+
+# The local payment simulator keeps its state in these tables (payments/simulator.py).
+from payments.simulator import SimulatedAccount, SimulatedCheckoutSession  # noqa: E402, F401

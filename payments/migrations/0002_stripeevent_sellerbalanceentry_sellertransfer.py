@@ -6,75 +6,196 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0001_initial'),
-        ('payments', '0001_initial'),
+        ("orders", "0001_initial"),
+        ("payments", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StripeEvent',
+            name="StripeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_event_id', models.CharField(max_length=255, unique=True)),
-                ('type', models.CharField(db_index=True, max_length=100)),
-                ('endpoint', models.CharField(choices=[('platform', 'Platform'), ('connect', 'Connect')], max_length=10)),
-                ('account', models.CharField(blank=True, help_text='Connect account id.', max_length=255)),
-                ('livemode', models.BooleanField(default=False)),
-                ('payload', models.JSONField()),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('RECEIVED', 'Received'), ('PROCESSED', 'Processed'), ('IGNORED', 'Stored only'), ('FAILED', 'Failed')], default='RECEIVED', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stripe_event_id", models.CharField(max_length=255, unique=True)),
+                ("type", models.CharField(db_index=True, max_length=100)),
+                (
+                    "endpoint",
+                    models.CharField(
+                        choices=[("platform", "Platform"), ("connect", "Connect")], max_length=10
+                    ),
+                ),
+                (
+                    "account",
+                    models.CharField(blank=True, help_text="Connect account id.", max_length=255),
+                ),
+                ("livemode", models.BooleanField(default=False)),
+                ("payload", models.JSONField()),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("RECEIVED", "Received"),
+                            ("PROCESSED", "Processed"),
+                            ("IGNORED", "Stored only"),
+                            ("FAILED", "Failed"),
+                        ],
+                        default="RECEIVED",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-received_at'],
-                'indexes': [models.Index(fields=['status', 'received_at'], name='payments_st_status_2bb272_idx')],
+                "ordering": ["-received_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["status", "received_at"], name="payments_st_status_2bb272_idx"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SellerBalanceEntry',
+            name="SellerBalanceEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('reason', models.CharField(choices=[('SALE', 'Sale'), ('TRANSFER', 'Transfer to Stripe'), ('REFUND', 'Refund'), ('TRANSFER_REVERSAL', 'Transfer reversal'), ('CHARGEBACK', 'Chargeback'), ('CHARGEBACK_REVERSAL', 'Chargeback reversal'), ('ADJUSTMENT', 'Adjustment')], max_length=20)),
-                ('stripe_object_id', models.CharField(blank=True, max_length=255)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='balance_entries', to='orders.order')),
-                ('order_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='balance_entries', to='orders.orderitem')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='balance_entries', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("SALE", "Sale"),
+                            ("TRANSFER", "Transfer to Stripe"),
+                            ("REFUND", "Refund"),
+                            ("TRANSFER_REVERSAL", "Transfer reversal"),
+                            ("CHARGEBACK", "Chargeback"),
+                            ("CHARGEBACK_REVERSAL", "Chargeback reversal"),
+                            ("ADJUSTMENT", "Adjustment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("stripe_object_id", models.CharField(blank=True, max_length=255)),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balance_entries",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "order_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balance_entries",
+                        to="orders.orderitem",
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="balance_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'seller balance entries',
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['seller', 'created_at'], name='payments_se_seller__61db60_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount_cents', 0), _negated=True), name='balance_entry_not_zero')],
+                "verbose_name_plural": "seller balance entries",
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["seller", "created_at"], name="payments_se_seller__61db60_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_cents", 0), _negated=True),
+                        name="balance_entry_not_zero",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SellerTransfer',
+            name="SellerTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('destination_account', models.CharField(max_length=255)),
-                ('stripe_transfer_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('CREATED', 'Created'), ('FAILED', 'Failed')], default='PENDING', max_length=10)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='orders.order')),
-                ('seller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("destination_account", models.CharField(max_length=255)),
+                (
+                    "stripe_transfer_id",
+                    models.CharField(blank=True, max_length=255, null=True, unique=True),
+                ),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("CREATED", "Created"),
+                            ("FAILED", "Failed"),
+                        ],
+                        default="PENDING",
+                        max_length=10,
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="orders.order",
+                    ),
+                ),
+                (
+                    "seller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('order', 'seller'), name='one_transfer_per_order_seller'), models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='transfer_amount_gt_0')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("order", "seller"), name="one_transfer_per_order_seller"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount_cents__gt", 0)), name="transfer_amount_gt_0"
+                    ),
+                ],
             },
         ),
     ]

@@ -1,6 +1,7 @@
 import factory
 from django.core.files.base import ContentFile
 
+from catalog.category_tree import ensure_category_tree
 from catalog.demo import SHAPES, binary_stl
 from catalog.models import Category, DigitalAsset, License, Product, ProductImage
 from payments.models import SellerStripeAccount
@@ -9,8 +10,13 @@ from tests.images import image_bytes
 
 
 def category(slug: str = "home-garden-planters") -> Category:
-    """A category from the seeded tree (the data migration made them)."""
-    return Category.objects.get(slug=slug)
+    """A category from the seeded tree. The data migration made them, but a browser
+    (transactional) test flushes the tables when it ends, so re-seed when missing."""
+    found = Category.objects.filter(slug=slug).first()
+    if found is None:
+        ensure_category_tree(Category)
+        found = Category.objects.get(slug=slug)
+    return found
 
 
 def make_ready(user) -> SellerStripeAccount:

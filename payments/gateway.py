@@ -1,0 +1,396 @@
+"""The payment gateway: the only module that talks to Stripe's API.
+
+`get_gateway()` returns `StripeGateway` when `STRIPE_SECRET_KEY` is set, else the local
+payment simulator (`payments.simulator.SimulatorGateway`), which implements the same
+`PaymentGateway` protocol and keeps its state in the database. Callers pass our own
+idempotency keys (`checkout-order-<id>`, `transfer-order-<id>-seller-<id>`,
+`connect-account-seller-<id>`), so a retried call never charges, pays or creates twice.
+
+Errors: `GatewayUnavailable` (network, 5xx, rate limit: retry later, same key) is a
+`GatewayError`; any other refusal is a plain `GatewayError` with a message safe to show.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import stripe
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Pinned: the request shapes below are written and tested against this version.
+STRIPE_API_VERSION = "2026-10-28.endive"
+# Stripe's own default is 300 s; the simulator signs "now", so the same rule holds.
+WEBHOOK_TOLERANCE_SECONDS = 300
+# The library waits 80 s by default: longer than a web request or a task should hang.
+HTTP_TIMEOUT_SECONDS = 30
+
+
+class GatewayError(Exception):
+    """The payment provider refused or failed. `message` is safe to show to a user."""
+
+    def __init__(self, message: str, *, code: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class GatewayUnavailable(GatewayError):
+    """A transient failure (network, 5xx, rate limit): retry later with the same key."""
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature, timestamp or body does not verify."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    unit_amount_cents: int
+    quantity: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SessionState:
+    id: str
+    status: str  # open / complete / expired
+    payment_status: str  # paid / unpaid / no_payment_required
+    payment_intent_id: str
+    charge_id: str
+    order_id: int | None
+
+
+@dataclass(frozen=True)
+class AccountState:
+    id: str
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+    requirements_due: list[str] = field(default_factory=list)
+
+
+class PaymentGateway(Protocol):
+    def create_checkout_session(
+        self,
+        *,
+        order_id: int,
+        email: str,
+        line_items: list[LineItem],
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        expires_at: int | None = None,
+    ) -> CheckoutSession: ...
+
+    def retrieve_checkout_session(self, session_id: str) -> SessionState: ...
+
+    def create_transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> str: ...
+
+    def create_express_account(
+        self, *, email: str, seller_id: int, idempotency_key: str
+    ) -> str: ...
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str: ...
+
+    def retrieve_account(self, account_id: str) -> AccountState: ...
+
+    def create_login_link(self, account_id: str) -> str: ...
+
+    def construct_event(self, *, payload: bytes, signature: str, secret: str) -> dict: ...
+
+
+def get_gateway() -> PaymentGateway:
+    """Stripe when a secret key is configured, else the local payment simulator."""
+    if settings.STRIPE_SECRET_KEY:
+        return StripeGateway()
+    from payments.simulator import SimulatorGateway
+
+    return SimulatorGateway()
+
+
+# ------------------------------------------------------------------------------
+# Webhook signatures (shared by both gateways: the simulator signs like Stripe)
+# ------------------------------------------------------------------------------
+def event_verify(*, payload: bytes, signature: str, secret: str) -> dict:
+    """Verify a `Stripe-Signature` header over the raw body and return the event dict.
+
+    Uses the stripe library's scheme (`t=<ts>,v1=<hmac-sha256 of "<ts>.<body>">`, within
+    the tolerance). Raises `InvalidSignature` for a bad or stale signature, a body that is
+    not JSON, or JSON that is not a Stripe event.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidSignature(str(exc)[:200]) from exc
+    if (
+        not isinstance(event, dict)
+        or event.get("object") != "event"
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+        or not isinstance(event.get("data"), dict)
+    ):
+        raise InvalidSignature("The body is not a Stripe event.")
+    return event
+
+
+# ------------------------------------------------------------------------------
+# Stripe
+# ------------------------------------------------------------------------------
+def _id_of(value: Any) -> str:
+    """An expandable field: an id string, an expanded object (dict), or None."""
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _order_id_of(session: dict) -> int | None:
+    raw = (session.get("metadata") or {}).get("order_id") or session.get("client_reference_id")
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def session_state_from(session: dict) -> SessionState:
+    """A Checkout Session object (dict) as our `SessionState`."""
+    payment_intent = session.get("payment_intent")
+    charge = payment_intent.get("latest_charge") if isinstance(payment_intent, dict) else None
+    return SessionState(
+        id=session["id"],
+        status=session.get("status") or "",
+        payment_status=session.get("payment_status") or "",
+        payment_intent_id=_id_of(payment_intent),
+        charge_id=_id_of(charge),
+        order_id=_order_id_of(session),
+    )
+
+
+def account_state_from(account: dict) -> AccountState:
+    requirements = account.get("requirements") or {}
+    return AccountState(
+        id=account["id"],
+        charges_enabled=bool(account.get("charges_enabled")),
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        details_submitted=bool(account.get("details_submitted")),
+        requirements_due=list(requirements.get("currently_due") or []),
+    )
+
+
+def _translate(exc: stripe.StripeError) -> GatewayError:
+    """Stripe's exception as ours. Only Stripe's user-facing card message is passed on;
+    anything else gets a generic message (the detail goes to the log, not the user)."""
+    if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (
+        isinstance(exc, stripe.APIError) and not isinstance(exc, stripe.CardError)
+    ):
+        return GatewayUnavailable("The payment provider is unavailable. Please try again.")
+    if isinstance(exc, stripe.CardError):
+        return GatewayError(exc.user_message or "The card was declined.", code=exc.code or "")
+    status = getattr(exc, "http_status", None)
+    if status is not None and status >= 500:
+        return GatewayUnavailable("The payment provider is unavailable. Please try again.")
+    return GatewayError(
+        "The payment provider refused the request.", code=getattr(exc, "code", "") or ""
+    )
+
+
+class StripeGateway:
+    """`PaymentGateway` over Stripe's API (stripe-python's `StripeClient`).
+
+    `http_client` is injectable so tests can record the exact requests we send.
+    Network retries reuse our idempotency key, so a retried POST is deduplicated.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        api_base: str | None = None,
+        http_client: stripe.HTTPClient | None = None,
+        max_network_retries: int = 2,
+    ):
+        api_key = api_key or settings.STRIPE_SECRET_KEY
+        if not api_key:
+            raise GatewayError("Stripe is not configured (no STRIPE_SECRET_KEY).")
+        api_base = api_base or settings.STRIPE_API_BASE
+        # The module-level version is what stripe's helpers (and any old-style call) use.
+        stripe.api_version = STRIPE_API_VERSION
+        kwargs: dict[str, Any] = {
+            "stripe_version": STRIPE_API_VERSION,
+            "max_network_retries": max_network_retries,
+        }
+        if api_base:
+            kwargs["base_addresses"] = {"api": api_base.rstrip("/")}
+        if http_client is None:
+            try:
+                http_client = stripe.new_default_http_client(timeout=HTTP_TIMEOUT_SECONDS)
+            except TypeError:  # a fallback client without a timeout option
+                http_client = None
+        if http_client is not None:
+            kwargs["http_client"] = http_client
+        self.client = stripe.StripeClient(api_key, **kwargs)
+
+    def _call(self, what: str, fn, *args, **kwargs) -> dict:
+        try:
+            result = fn(*args, **kwargs)
+        except stripe.StripeError as exc:
+            logger.warning(
+                "stripe %s failed: %s %s (request %s)",
+                what,
+                type(exc).__name__,
+                exc.user_message or str(exc)[:200],
+                getattr(exc, "request_id", ""),
+            )
+            raise _translate(exc) from exc
+        return result.to_dict()
+
+    def create_checkout_session(
+        self,
+        *,
+        order_id: int,
+        email: str,
+        line_items: list[LineItem],
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        expires_at: int | None = None,
+    ) -> CheckoutSession:
+        order_ref = str(order_id)
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": item.currency.lower(),
+                        "unit_amount": item.unit_amount_cents,
+                        "product_data": {"name": item.name[:250]},
+                    },
+                    "quantity": item.quantity,
+                }
+                for item in line_items
+            ],
+            "customer_email": email,
+            "client_reference_id": order_ref,
+            "metadata": {"order_id": order_ref},
+            "payment_intent_data": {
+                "transfer_group": f"order-{order_id}",
+                "metadata": {"order_id": order_ref},
+            },
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+        }
+        if expires_at is not None:
+            params["expires_at"] = expires_at
+        session = self._call(
+            "checkout.session create",
+            self.client.v1.checkout.sessions.create,
+            params,
+            {"idempotency_key": idempotency_key},
+        )
+        return CheckoutSession(id=session["id"], url=session["url"])
+
+    def retrieve_checkout_session(self, session_id: str) -> SessionState:
+        session = self._call(
+            "checkout.session retrieve",
+            self.client.v1.checkout.sessions.retrieve,
+            session_id,
+            {"expand": ["payment_intent.latest_charge"]},
+        )
+        return session_state_from(session)
+
+    def create_transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> str:
+        transfer = self._call(
+            "transfer create",
+            self.client.v1.transfers.create,
+            {
+                "amount": amount_cents,
+                "currency": currency.lower(),
+                "destination": destination,
+                "source_transaction": source_transaction,
+                "transfer_group": transfer_group,
+                "metadata": {str(k): str(v) for k, v in metadata.items()},
+            },
+            {"idempotency_key": idempotency_key},
+        )
+        return transfer["id"]
+
+    def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
+        # `type="express"` is deprecated in this API version; these controller
+        # properties are its documented equivalent (Stripe-hosted onboarding and Express
+        # Dashboard, the platform pays fees and carries negative balances).
+        account = self._call(
+            "account create",
+            self.client.v1.accounts.create,
+            {
+                "controller": {
+                    "stripe_dashboard": {"type": "express"},
+                    "fees": {"payer": "application"},
+                    "losses": {"payments": "application"},
+                    "requirement_collection": "stripe",
+                },
+                "email": email,
+                "capabilities": {"transfers": {"requested": True}},
+                "metadata": {"seller_id": str(seller_id)},
+            },
+            {"idempotency_key": idempotency_key},
+        )
+        return account["id"]
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
+        link = self._call(
+            "account_link create",
+            self.client.v1.account_links.create,
+            {
+                "account": account_id,
+                "type": "account_onboarding",
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+            },
+        )
+        return link["url"]
+
+    def retrieve_account(self, account_id: str) -> AccountState:
+        account = self._call("account retrieve", self.client.v1.accounts.retrieve, account_id)
+        return account_state_from(account)
+
+    def create_login_link(self, account_id: str) -> str:
+        link = self._call(
+            "login_link create", self.client.v1.accounts.login_links.create, account_id
+        )
+        return link["url"]
+
+    def construct_event(self, *, payload: bytes, signature: str, secret: str) -> dict:
+        return event_verify(payload=payload, signature=signature, secret=secret)

@@ -1,0 +1,372 @@
+"""Writes for payments: webhook intake and processing, Connect onboarding and sync.
+
+The ledger (`payments.ledger`) and payouts (`payments.payouts`) live beside this module.
+Order-side effects of an event go through `orders.services` (imported where used).
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from marketplace.exceptions import ApplicationError
+from marketplace.models import User
+from payments.gateway import AccountState, GatewayError, get_gateway
+from payments.models import SellerStripeAccount, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------
+# Webhook intake: store raw, answer at once, process later (STYLE.md §9)
+# ------------------------------------------------------------------------------
+def _enqueue(event_row_id: int) -> None:
+    from payments.tasks import stripe_event_process_task
+
+    stripe_event_process_task.delay(event_row_id)
+
+
+def stripe_event_receive(*, event: dict, endpoint: str) -> tuple[StripeEvent, bool]:
+    """Store a verified event once (unique on Stripe's event id) and queue its processing
+    after commit. Returns (row, created). A repeated delivery stores nothing new; it is
+    queued again only while the row is not processed yet (the task is a no-op then)."""
+    with transaction.atomic():
+        row, created = StripeEvent.objects.get_or_create(
+            stripe_event_id=event["id"],
+            defaults={
+                "type": event["type"][:100],
+                "endpoint": endpoint,
+                "account": event.get("account") or "",
+                "livemode": bool(event.get("livemode")),
+                "payload": event,
+            },
+        )
+        if created or row.status in (StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED):
+            # (A lambda, not functools.partial: Django logs a robust callback's __qualname__.)
+            # robust: a broker outage (or, with eager tasks, a processing error) must not
+            # turn the 200 into a 500; the row stays RECEIVED/FAILED for the replay.
+            row_id = row.pk
+            transaction.on_commit(lambda: _enqueue(row_id), robust=True)
+    return row, created
+
+
+# ------------------------------------------------------------------------------
+# Processing
+# ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # StripeEvent.Status.PROCESSED or IGNORED
+    note: str
+
+
+def _processed(note: str) -> Outcome:
+    return Outcome(StripeEvent.Status.PROCESSED, note)
+
+
+def _ignored(note: str) -> Outcome:
+    return Outcome(StripeEvent.Status.IGNORED, note)
+
+
+def _order_for_session(order_id: int | None, session_id: str) -> tuple[bool, str]:
+    """Is `session_id` the live session of order `order_id`? (ok, reason if not)."""
+    from orders.models import Order
+
+    if order_id is None:
+        return False, f"session {session_id} carries no order id"
+    order = Order.objects.filter(pk=order_id).values("stripe_checkout_session_id").first()
+    if order is None:
+        return False, f"order {order_id} does not exist"
+    recorded = order["stripe_checkout_session_id"]
+    if recorded and recorded != session_id:
+        return False, f"order {order_id} now has session {recorded}, not {session_id}"
+    return True, ""
+
+
+def _handle_session_paid(session_id: str, *, require_paid: bool) -> Outcome:
+    from orders.services import order_payment_succeeded
+
+    # Re-fetch: the payload may be stale or out of order; Stripe's current state decides.
+    state = get_gateway().retrieve_checkout_session(session_id)
+    if state.order_id is None:
+        return _ignored(f"session {session_id} carries no order id")
+    if state.payment_status != "paid":
+        if require_paid:
+            return _ignored(f"session {session_id} is {state.payment_status}, not paid")
+        return _processed(
+            f"order {state.order_id}: checkout complete, payment {state.payment_status} "
+            "(awaiting an asynchronous payment)"
+        )
+    # The order service checks the session belongs to the order and refuses otherwise:
+    # a paid session we cannot match must stay visible (FAILED), never be dropped.
+    order_payment_succeeded(
+        order_id=state.order_id,
+        checkout_session_id=state.id,
+        payment_intent_id=state.payment_intent_id,
+        charge_id=state.charge_id,
+    )
+    return _processed(f"order {state.order_id} paid")
+
+
+def _checkout_session_completed(row: StripeEvent, obj: dict) -> Outcome:
+    return _handle_session_paid(obj["id"], require_paid=False)
+
+
+def _checkout_session_async_payment_succeeded(row: StripeEvent, obj: dict) -> Outcome:
+    return _handle_session_paid(obj["id"], require_paid=True)
+
+
+def _checkout_session_async_payment_failed(row: StripeEvent, obj: dict) -> Outcome:
+    from orders.services import order_payment_failed
+
+    state = get_gateway().retrieve_checkout_session(obj["id"])
+    if state.payment_status == "paid":
+        return _ignored(f"session {state.id} is paid after all; failure is stale")
+    ok, why = _order_for_session(state.order_id, state.id)
+    if not ok:
+        return _ignored(why)
+    order_payment_failed(
+        order_id=state.order_id, reason="The payment did not go through (bank payment failed)."
+    )
+    return _processed(f"order {state.order_id} payment failed")
+
+
+def _checkout_session_expired(row: StripeEvent, obj: dict) -> Outcome:
+    from orders.services import order_checkout_expired
+
+    state = get_gateway().retrieve_checkout_session(obj["id"])
+    if state.status != "expired":
+        return _ignored(f"session {state.id} is {state.status}, not expired")
+    ok, why = _order_for_session(state.order_id, state.id)
+    if not ok:
+        return _ignored(why)
+    order_checkout_expired(order_id=state.order_id)
+    return _processed(f"order {state.order_id} checkout expired")
+
+
+def _payment_intent_payment_failed(row: StripeEvent, obj: dict) -> Outcome:
+    """A declined attempt; the session stays open. Timeline note only (no money moves),
+    so the payload is enough here."""
+    from orders.models import Order
+    from orders.services import order_note_payment_attempt_failed
+
+    try:
+        order_id = int((obj.get("metadata") or {}).get("order_id"))
+    except (TypeError, ValueError):
+        return _ignored("payment intent carries no order id")
+    if not Order.objects.filter(pk=order_id).exists():
+        return _ignored(f"order {order_id} does not exist")
+    error = obj.get("last_payment_error") or {}
+    reason = str(error.get("message") or "A payment attempt failed.")
+    order_note_payment_attempt_failed(order_id=order_id, reason=reason)
+    return _processed(f"order {order_id}: payment attempt failed")
+
+
+def _account_updated(row: StripeEvent, obj: dict) -> Outcome:
+    account_id = obj.get("id") or row.account
+    if not SellerStripeAccount.objects.filter(stripe_account_id=account_id).exists():
+        return _ignored(f"account {account_id} is not one of our sellers'")
+    account = seller_stripe_account_sync(account_id=account_id)
+    return _processed(f"{account_id} synced ({'ready' if account.is_ready else 'not ready'})")
+
+
+HANDLERS = {
+    "checkout.session.completed": _checkout_session_completed,
+    "checkout.session.async_payment_succeeded": _checkout_session_async_payment_succeeded,
+    "checkout.session.async_payment_failed": _checkout_session_async_payment_failed,
+    "checkout.session.expired": _checkout_session_expired,
+    "payment_intent.payment_failed": _payment_intent_payment_failed,
+    "account.updated": _account_updated,
+}
+# Kept (IGNORED) for the refunds and disputes capability to process later.
+STORE_ONLY = {"charge.refunded", "refund.updated", "transfer.reversed"}
+STORE_ONLY_PREFIXES = ("charge.dispute.",)
+
+
+def _dispatch(row: StripeEvent) -> Outcome:
+    obj = ((row.payload or {}).get("data") or {}).get("object") or {}
+    handler = HANDLERS.get(row.type)
+    if handler is not None:
+        return handler(row, obj)
+    if row.type in STORE_ONLY or row.type.startswith(STORE_ONLY_PREFIXES):
+        return _ignored("stored for the refunds/disputes capability")
+    return _ignored("no handler for this event type")
+
+
+def _error_text(exc: BaseException) -> str:
+    tail = "".join(traceback.format_exception(exc, limit=-3))
+    return f"{type(exc).__name__}: {exc}\n\n{tail}"[:4000]
+
+
+def stripe_event_process(*, event_row_id: int) -> str:
+    """Process one stored event, once. Returns what happened, for logs and ops.
+
+    Locks the row; a PROCESSED or IGNORED row is left alone (duplicate task, replay).
+    The handler's writes and the status commit together. On an exception the row is
+    marked FAILED with the error in its own transaction and the exception re-raised,
+    so the task retries (recoverable errors) or stays FAILED for `stripe_events_replay`.
+    """
+    try:
+        with transaction.atomic():
+            row = StripeEvent.objects.select_for_update().get(pk=event_row_id)
+            if row.status in (StripeEvent.Status.PROCESSED, StripeEvent.Status.IGNORED):
+                return f"{row.status}: already done"
+            row.attempts += 1
+            outcome = _dispatch(row)
+            row.status = outcome.status
+            row.processed_at = timezone.now()
+            row.last_error = ""
+            row.save(update_fields=["status", "processed_at", "attempts", "last_error"])
+    except Exception as exc:
+        with transaction.atomic():
+            failed = StripeEvent.objects.select_for_update().filter(pk=event_row_id).first()
+            if failed is not None:
+                failed.attempts += 1
+                failed.status = StripeEvent.Status.FAILED
+                failed.last_error = _error_text(exc)
+                failed.save(update_fields=["status", "attempts", "last_error"])
+        logger.warning("stripe event row %s failed: %s", event_row_id, exc)
+        raise
+    logger.info("stripe event %s %s: %s", row.stripe_event_id, row.type, outcome.note)
+    return f"{outcome.status}: {outcome.note}"
+
+
+def stripe_events_for_replay(
+    *,
+    ids: list[int] | None = None,
+    include_all: bool = False,
+    include_failed: bool = True,
+    stale_minutes: int = 10,
+) -> list[int]:
+    """Which rows a replay should process: the given ids; else every FAILED row and
+    every RECEIVED row older than `stale_minutes` (its task was lost, e.g. the broker was
+    down), or every RECEIVED row whatever its age with `include_all`."""
+    if ids:
+        return list(
+            StripeEvent.objects.filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+        )
+    received = StripeEvent.objects.filter(status=StripeEvent.Status.RECEIVED)
+    if not include_all:
+        cutoff = timezone.now() - timedelta(minutes=stale_minutes)
+        received = received.filter(received_at__lte=cutoff)
+    rows = received
+    if include_failed:
+        rows = rows | StripeEvent.objects.filter(status=StripeEvent.Status.FAILED)
+    return list(rows.order_by("received_at", "pk").values_list("pk", flat=True))
+
+
+def stripe_event_reset(*, event_row_id: int) -> None:
+    """Make a PROCESSED/IGNORED row processable again (ops: after fixing a handler).
+    Handlers are idempotent, so reprocessing cannot apply an effect twice."""
+    StripeEvent.objects.filter(pk=event_row_id).update(
+        status=StripeEvent.Status.RECEIVED, processed_at=None
+    )
+
+
+# ------------------------------------------------------------------------------
+# Connect Express onboarding
+# ------------------------------------------------------------------------------
+def connect_account_key(seller_id: int) -> str:
+    return f"connect-account-seller-{seller_id}"
+
+
+def seller_stripe_account_start(*, seller: User, refresh_url: str, return_url: str) -> str:
+    """Create the seller's Express account once, then return a fresh onboarding link.
+
+    Reuses the existing `SellerStripeAccount`. The idempotency key is the seller's, so
+    two racing requests get the same Stripe account, and the unique seller row keeps
+    one record of it. `refresh_url`/`return_url` are absolute (Stripe redirects there).
+    """
+    gateway = get_gateway()
+    account = SellerStripeAccount.objects.filter(seller=seller).first()
+    if account is None:
+        account_id = gateway.create_express_account(
+            email=seller.email, seller_id=seller.pk, idempotency_key=connect_account_key(seller.pk)
+        )
+        account, _ = SellerStripeAccount.objects.get_or_create(
+            seller=seller, defaults={"stripe_account_id": account_id}
+        )
+    return gateway.create_account_link(
+        account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
+    )
+
+
+def seller_stripe_account_sync(
+    *, account_id: str, state: AccountState | None = None
+) -> SellerStripeAccount:
+    """Mirror Stripe's view of a connected account (fetched when `state` is None).
+    Idempotent: writes only when something changed."""
+    if state is None:
+        state = get_gateway().retrieve_account(account_id)
+    with transaction.atomic():
+        account = (
+            SellerStripeAccount.objects.select_for_update()
+            .filter(stripe_account_id=account_id)
+            .first()
+        )
+        if account is None:
+            raise ApplicationError(f"No seller has the connected account {account_id}.")
+        values = {
+            "charges_enabled": state.charges_enabled,
+            "payouts_enabled": state.payouts_enabled,
+            "details_submitted": state.details_submitted,
+            "requirements_currently_due": list(state.requirements_due),
+        }
+        changed = [name for name, value in values.items() if getattr(account, name) != value]
+        if changed:
+            for name in changed:
+                setattr(account, name, values[name])
+            account.full_clean()
+            account.save(update_fields=[*changed, "updated_at"])
+    return account
+
+
+def seller_stripe_account_dashboard_link(*, seller: User) -> str:
+    """A one-time link to the seller's Stripe Express dashboard."""
+    account = SellerStripeAccount.objects.filter(seller=seller).first()
+    if account is None:
+        raise ApplicationError("Set up payouts first.")
+    try:
+        return get_gateway().create_login_link(account.stripe_account_id)
+    except GatewayError as exc:
+        raise ApplicationError(exc.message) from exc
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    total: int
+    ready: int
+    not_ready: int
+    changed_to_ready: int
+    errors: list[str]
+
+
+def seller_stripe_accounts_sync_all() -> SyncSummary:
+    """Re-sync every connected account (periodic job and `sync_connect_accounts`): the
+    safety net for a missed or undeliverable `account.updated`."""
+    ready = not_ready = became_ready = 0
+    errors: list[str] = []
+    rows = list(
+        SellerStripeAccount.objects.order_by("pk").values_list("stripe_account_id", flat=True)
+    )
+    was_ready = set(
+        SellerStripeAccount.objects.filter(
+            details_submitted=True, charges_enabled=True, payouts_enabled=True
+        ).values_list("stripe_account_id", flat=True)
+    )
+    for account_id in rows:
+        try:
+            account = seller_stripe_account_sync(account_id=account_id)
+        except (GatewayError, ApplicationError) as exc:
+            errors.append(f"{account_id}: {getattr(exc, 'message', exc)}")
+            continue
+        if account.is_ready:
+            ready += 1
+            became_ready += account_id not in was_ready
+        else:
+            not_ready += 1
+    return SyncSummary(len(rows), ready, not_ready, became_ready, errors)

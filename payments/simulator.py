@@ -1,0 +1,553 @@
+"""The local payment simulator: Stripe's part, played locally when no Stripe key is set.
+
+`SimulatorGateway` implements `payments.gateway.PaymentGateway`. Its state lives in the
+database (`SimulatedCheckoutSession`, `SimulatedAccount`), so web and worker processes
+agree. The buyer pays on a clearly labelled test page; each outcome becomes an event of
+the same JSON shape as Stripe's, signed with the webhook secret exactly as Stripe signs,
+and delivered to the same webhook view that real Stripe calls — so intake, storage and
+processing are the code paths production runs.
+
+Delivery is an in-process call of the webhook view with a request built from a WSGI
+environ (the same object runserver and gunicorn hand to Django), not an HTTP POST to
+ourselves: a self-request needs the server's own public address (unknown behind a
+proxy or in a container), has to pass TLS and ALLOWED_HOSTS, and deadlocks a gunicorn
+sync worker pool whose every worker is busy waiting on itself.
+
+Never active with real keys: `SimulatorGateway()` refuses to construct and every
+simulator page answers 404 when `STRIPE_SECRET_KEY` is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+import secrets
+import time
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.wsgi import WSGIRequest
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from payments.gateway import (
+    STRIPE_API_VERSION,
+    AccountState,
+    CheckoutSession,
+    GatewayError,
+    LineItem,
+    SessionState,
+    event_verify,
+)
+
+logger = logging.getLogger(__name__)
+
+# Stripe's default lifetime of a Checkout Session.
+DEFAULT_SESSION_SECONDS = 24 * 60 * 60
+# What a new Express account still owes before it can be paid (a typical US list).
+NEW_ACCOUNT_REQUIREMENTS = [
+    "business_profile.url",
+    "external_account",
+    "individual.dob.day",
+    "individual.first_name",
+    "individual.last_name",
+    "tos_acceptance.date",
+]
+
+
+def simulator_enabled() -> bool:
+    """True only in the embedded default: no Stripe key, so nothing real can be charged."""
+    return bool(settings.PAYMENT_SIMULATOR) and not settings.STRIPE_SECRET_KEY
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def _new_session_id() -> str:
+    return _new_id("cs_sim")
+
+
+def _new_account_id() -> str:
+    return _new_id("acct_sim")
+
+
+# ------------------------------------------------------------------------------
+# Stripe's side of the state
+# ------------------------------------------------------------------------------
+class SimulatedCheckoutSession(models.Model):
+    """A Checkout Session as the simulator's "Stripe" knows it (not our order record)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETE = "complete", "Complete"
+        EXPIRED = "expired", "Expired"
+
+    id = models.CharField(primary_key=True, max_length=64, default=_new_session_id)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    # Not a foreign key: Stripe knows our order only through metadata.
+    order_id = models.PositiveBigIntegerField(db_index=True)
+    email = models.EmailField()
+    amount_total = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    line_items = models.JSONField(default=list)
+    success_url = models.TextField()
+    cancel_url = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    payment_status = models.CharField(max_length=20, default="unpaid")
+    payment_intent = models.CharField(max_length=64, blank=True)
+    charge = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.status})"
+
+
+class SimulatedAccount(models.Model):
+    """A connected Express account as the simulator's "Stripe" knows it."""
+
+    id = models.CharField(primary_key=True, max_length=64, default=_new_account_id)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    seller_id = models.PositiveBigIntegerField(db_index=True)
+    email = models.EmailField()
+    charges_enabled = models.BooleanField(default=False)
+    payouts_enabled = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    requirements_due = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def state(self) -> AccountState:
+        return AccountState(
+            id=self.id,
+            charges_enabled=self.charges_enabled,
+            payouts_enabled=self.payouts_enabled,
+            details_submitted=self.details_submitted,
+            requirements_due=list(self.requirements_due),
+        )
+
+
+# ------------------------------------------------------------------------------
+# The gateway
+# ------------------------------------------------------------------------------
+class SimulatorGateway:
+    """`PaymentGateway` played locally. Same idempotency rule as Stripe: a repeated key
+    returns the object the first call created."""
+
+    def __init__(self) -> None:
+        if not simulator_enabled():
+            raise ImproperlyConfigured(
+                "The payment simulator is off when STRIPE_SECRET_KEY is set; use StripeGateway."
+            )
+
+    def create_checkout_session(
+        self,
+        *,
+        order_id: int,
+        email: str,
+        line_items: list[LineItem],
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        expires_at: int | None = None,
+    ) -> CheckoutSession:
+        existing = SimulatedCheckoutSession.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            currencies = {item.currency.lower() for item in line_items}
+            if not line_items or len(currencies) != 1:
+                raise GatewayError("A checkout needs line items in one currency.")
+            if any(i.quantity < 1 or i.unit_amount_cents < 0 for i in line_items):
+                raise GatewayError("Invalid line item amount or quantity.")
+            expires = (
+                datetime.fromtimestamp(expires_at, tz=UTC)
+                if expires_at
+                else timezone.now() + timedelta(seconds=DEFAULT_SESSION_SECONDS)
+            )
+            try:
+                with transaction.atomic():
+                    existing = SimulatedCheckoutSession.objects.create(
+                        idempotency_key=idempotency_key,
+                        order_id=order_id,
+                        email=email,
+                        amount_total=sum(i.unit_amount_cents * i.quantity for i in line_items),
+                        currency=currencies.pop(),
+                        line_items=[
+                            {
+                                "name": i.name,
+                                "unit_amount": i.unit_amount_cents,
+                                "quantity": i.quantity,
+                                "amount_total": i.unit_amount_cents * i.quantity,
+                            }
+                            for i in line_items
+                        ],
+                        success_url=success_url,
+                        cancel_url=cancel_url,
+                        expires_at=expires,
+                    )
+            except IntegrityError:  # the same key, created concurrently
+                existing = SimulatedCheckoutSession.objects.get(idempotency_key=idempotency_key)
+        return CheckoutSession(
+            id=existing.id,
+            url=reverse("payments:simulator-checkout", kwargs={"session_id": existing.id}),
+        )
+
+    def retrieve_checkout_session(self, session_id: str) -> SessionState:
+        session = SimulatedCheckoutSession.objects.filter(pk=session_id).first()
+        if session is None:
+            raise GatewayError(f"No such checkout session: {session_id}")
+        return SessionState(
+            id=session.id,
+            status=session.status,
+            payment_status=session.payment_status,
+            payment_intent_id=session.payment_intent,
+            charge_id=session.charge,
+            order_id=session.order_id,
+        )
+
+    def create_transfer(
+        self,
+        *,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        source_transaction: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict,
+    ) -> str:
+        if amount_cents <= 0 or not destination or not currency:
+            raise GatewayError("Invalid transfer.")
+        # Derived from the key: a retried transfer gets the same id, as Stripe's would.
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        return f"tr_sim_{digest}"
+
+    def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
+        account, _ = SimulatedAccount.objects.get_or_create(
+            idempotency_key=idempotency_key,
+            defaults={
+                "seller_id": seller_id,
+                "email": email,
+                "requirements_due": list(NEW_ACCOUNT_REQUIREMENTS),
+            },
+        )
+        return account.id
+
+    def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
+        from django.core import signing
+
+        if not SimulatedAccount.objects.filter(pk=account_id).exists():
+            raise GatewayError(f"No such account: {account_id}")
+        # The return/refresh targets travel signed, so the page cannot be made to
+        # redirect anywhere else (an open redirect).
+        token = signing.dumps(
+            {"return_url": return_url, "refresh_url": refresh_url}, salt=LINK_SALT
+        )
+        url = reverse("payments:simulator-onboarding", kwargs={"account_id": account_id})
+        return f"{url}?link={token}"
+
+    def retrieve_account(self, account_id: str) -> AccountState:
+        account = SimulatedAccount.objects.filter(pk=account_id).first()
+        if account is None:
+            raise GatewayError(f"No such account: {account_id}")
+        return account.state
+
+    def create_login_link(self, account_id: str) -> str:
+        account = SimulatedAccount.objects.filter(pk=account_id).first()
+        if account is None:
+            raise GatewayError(f"No such account: {account_id}")
+        if not account.details_submitted:
+            raise GatewayError("Finish onboarding before opening the Express dashboard.")
+        return reverse("payments:simulator-dashboard", kwargs={"account_id": account_id})
+
+    def construct_event(self, *, payload: bytes, signature: str, secret: str) -> dict:
+        return event_verify(payload=payload, signature=signature, secret=secret)
+
+
+LINK_SALT = "payments.simulator.account-link"
+LINK_MAX_AGE_SECONDS = 60 * 60
+
+
+# ------------------------------------------------------------------------------
+# Stripe-shaped objects and events
+# ------------------------------------------------------------------------------
+def _ts(value) -> int:
+    return int(value.timestamp())
+
+
+def session_object(session: SimulatedCheckoutSession) -> dict:
+    """A `checkout.session` object as Stripe serialises it (the fields we and most
+    integrations read)."""
+    return {
+        "id": session.id,
+        "object": "checkout.session",
+        "amount_subtotal": session.amount_total,
+        "amount_total": session.amount_total,
+        "cancel_url": session.cancel_url,
+        "client_reference_id": str(session.order_id),
+        "created": _ts(session.created_at),
+        "currency": session.currency,
+        "customer_details": {"email": session.email},
+        "customer_email": session.email,
+        "expires_at": _ts(session.expires_at),
+        "livemode": False,
+        "metadata": {"order_id": str(session.order_id)},
+        "mode": "payment",
+        "payment_intent": session.payment_intent or None,
+        "payment_status": session.payment_status,
+        "status": session.status,
+        "success_url": session.success_url,
+        "url": None if session.status != session.Status.OPEN else checkout_path(session.id),
+    }
+
+
+def payment_intent_object(session: SimulatedCheckoutSession, *, decline_message: str) -> dict:
+    return {
+        "id": session.payment_intent,
+        "object": "payment_intent",
+        "amount": session.amount_total,
+        "currency": session.currency,
+        "created": int(time.time()),
+        "last_payment_error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "message": decline_message,
+        },
+        "latest_charge": None,
+        "livemode": False,
+        "metadata": {"order_id": str(session.order_id)},
+        "status": "requires_payment_method",
+        "transfer_group": f"order-{session.order_id}",
+    }
+
+
+def account_object(account: SimulatedAccount) -> dict:
+    return {
+        "id": account.id,
+        "object": "account",
+        "charges_enabled": account.charges_enabled,
+        "controller": {
+            "fees": {"payer": "application"},
+            "losses": {"payments": "application"},
+            "requirement_collection": "stripe",
+            "stripe_dashboard": {"type": "express"},
+            "type": "application",
+        },
+        "created": _ts(account.created_at),
+        "details_submitted": account.details_submitted,
+        "email": account.email,
+        "metadata": {"seller_id": str(account.seller_id)},
+        "payouts_enabled": account.payouts_enabled,
+        "requirements": {
+            "currently_due": list(account.requirements_due),
+            "eventually_due": list(account.requirements_due),
+            "past_due": [],
+            "disabled_reason": None if account.charges_enabled else "requirements.past_due",
+        },
+        "type": "express",
+    }
+
+
+def event_build(
+    event_type: str,
+    obj: dict,
+    *,
+    account: str | None = None,
+    previous_attributes: dict | None = None,
+) -> dict:
+    """A v1 snapshot event, shaped like Stripe's."""
+    data: dict = {"object": obj}
+    if previous_attributes is not None:
+        data["previous_attributes"] = previous_attributes
+    event = {
+        "id": _new_id("evt_sim"),
+        "object": "event",
+        "api_version": STRIPE_API_VERSION,
+        "created": int(time.time()),
+        "data": data,
+        "livemode": False,
+        "pending_webhooks": 1,
+        "request": {"id": None, "idempotency_key": None},
+        "type": event_type,
+    }
+    if account:
+        event["account"] = account
+    return event
+
+
+def event_sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """The `Stripe-Signature` header Stripe would send: `t=<ts>,v1=<hex hmac-sha256 of
+    "<ts>.<payload>" keyed with the endpoint secret>`."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signed = f"{timestamp}.".encode() + payload
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class SimulatorDeliveryError(Exception):
+    """Our own webhook view refused a simulated event (a bug, not a buyer's problem)."""
+
+
+def event_deliver(event: dict, *, endpoint: str) -> None:
+    """Sign `event` and hand it to the platform or Connect webhook view, as Stripe would."""
+    from payments import webhooks
+
+    view, secret = {
+        "platform": (webhooks.stripe_webhook_platform, settings.STRIPE_WEBHOOK_SECRET),
+        "connect": (webhooks.stripe_webhook_connect, settings.STRIPE_CONNECT_WEBHOOK_SECRET),
+    }[endpoint]
+    payload = json.dumps(event, separators=(",", ":")).encode()
+    request = WSGIRequest(
+        {
+            "REQUEST_METHOD": "POST",
+            "SCRIPT_NAME": "",
+            "PATH_INFO": reverse(f"payments:webhook-{endpoint}"),
+            "QUERY_STRING": "",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json; charset=utf-8",
+            "CONTENT_LENGTH": str(len(payload)),
+            "HTTP_STRIPE_SIGNATURE": event_sign(payload, secret),
+            "HTTP_USER_AGENT": "Stripe/1.0 (+https://stripe.com/docs/webhooks) simulator",
+            "wsgi.input": io.BytesIO(payload),
+            "wsgi.url_scheme": "http",
+        }
+    )
+    response = view(request)
+    if response.status_code != 200:
+        raise SimulatorDeliveryError(
+            f"{event['type']} {event['id']} was refused with {response.status_code}"
+        )
+    logger.info("simulator delivered %s %s to %s", event["type"], event["id"], endpoint)
+
+
+# ------------------------------------------------------------------------------
+# What the buyer and seller do on the simulator pages
+# ------------------------------------------------------------------------------
+def checkout_path(session_id: str) -> str:
+    return reverse("payments:simulator-checkout", kwargs={"session_id": session_id})
+
+
+def redirect_target(url: str, session_id: str) -> str:
+    """Stripe fills `{CHECKOUT_SESSION_ID}` in success/cancel URLs; so do we."""
+    return url.replace("{CHECKOUT_SESSION_ID}", session_id)
+
+
+def _expire_locked(session: SimulatedCheckoutSession) -> dict:
+    session.status = session.Status.EXPIRED
+    session.save(update_fields=["status", "updated_at"])
+    return event_build("checkout.session.expired", session_object(session))
+
+
+def simulator_session_pay(*, session_id: str) -> SimulatedCheckoutSession:
+    """Pay an open session with the "test card": complete + paid, then deliver
+    `checkout.session.completed`. An already paid session delivers nothing again; an
+    overdue one expires instead (as Stripe would have expired it)."""
+    with transaction.atomic():
+        session = SimulatedCheckoutSession.objects.select_for_update().get(pk=session_id)
+        if session.status != session.Status.OPEN:
+            return session
+        if session.expires_at <= timezone.now():
+            event = _expire_locked(session)
+        else:
+            session.status = session.Status.COMPLETE
+            session.payment_status = "paid"
+            session.payment_intent = session.payment_intent or _new_id("pi_sim")
+            session.charge = _new_id("ch_sim")
+            session.save()
+            event = event_build("checkout.session.completed", session_object(session))
+    # After commit: the processing re-fetches the session and must see it complete.
+    event_deliver(event, endpoint="platform")
+    return session
+
+
+DECLINE_MESSAGE = "Your card was declined. (Simulated decline: no real card was used.)"
+
+
+def simulator_session_decline(*, session_id: str) -> SimulatedCheckoutSession:
+    """A declined card: the session stays open for another try, as on Stripe, and a
+    `payment_intent.payment_failed` event goes out."""
+    with transaction.atomic():
+        session = SimulatedCheckoutSession.objects.select_for_update().get(pk=session_id)
+        if session.status != session.Status.OPEN:
+            return session
+        if not session.payment_intent:
+            session.payment_intent = _new_id("pi_sim")
+            session.save(update_fields=["payment_intent", "updated_at"])
+        event = event_build(
+            "payment_intent.payment_failed",
+            payment_intent_object(session, decline_message=DECLINE_MESSAGE),
+        )
+    event_deliver(event, endpoint="platform")
+    return session
+
+
+def simulator_session_expire(*, session_id: str) -> SimulatedCheckoutSession:
+    """Let an open session expire now: `checkout.session.expired`."""
+    with transaction.atomic():
+        session = SimulatedCheckoutSession.objects.select_for_update().get(pk=session_id)
+        if session.status != session.Status.OPEN:
+            return session
+        event = _expire_locked(session)
+    event_deliver(event, endpoint="platform")
+    return session
+
+
+def simulator_sessions_expire_due() -> int:
+    """Expire every open session past its `expires_at` (Stripe does this on its own
+    schedule; locally a periodic task or the page itself does). Returns how many."""
+    due = SimulatedCheckoutSession.objects.filter(
+        status=SimulatedCheckoutSession.Status.OPEN, expires_at__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    count = 0
+    for session_id in list(due):
+        if simulator_session_expire(session_id=session_id).status == "expired":
+            count += 1
+    return count
+
+
+def simulator_account_complete_onboarding(*, account_id: str) -> SimulatedAccount:
+    """The seller "submits" onboarding: details in, charges and payouts on, nothing due.
+    Delivers `account.updated` to the Connect endpoint, as Stripe does."""
+    with transaction.atomic():
+        account = SimulatedAccount.objects.select_for_update().get(pk=account_id)
+        previous = {
+            "charges_enabled": account.charges_enabled,
+            "payouts_enabled": account.payouts_enabled,
+            "details_submitted": account.details_submitted,
+            "requirements": {"currently_due": list(account.requirements_due)},
+        }
+        account.charges_enabled = True
+        account.payouts_enabled = True
+        account.details_submitted = True
+        account.requirements_due = []
+        account.save()
+        event = event_build(
+            "account.updated",
+            account_object(account),
+            account=account.id,
+            previous_attributes=previous,
+        )
+    event_deliver(event, endpoint="connect")
+    return account

@@ -1,0 +1,41 @@
+from django.urls import path
+
+from payments import dashboard, views, webhooks
+
+app_name = "payments"
+
+urlpatterns = [
+    # Stripe → us
+    path("stripe/webhook/", webhooks.stripe_webhook_platform, name="webhook-platform"),
+    path("stripe/webhook/connect/", webhooks.stripe_webhook_connect, name="webhook-connect"),
+    # Seller: Connect Express onboarding ("payouts")
+    path("seller/payouts/", views.ConnectStatusView.as_view(), name="connect"),
+    path("seller/payouts/start/", views.ConnectStartView.as_view(), name="connect-start"),
+    path("seller/payouts/return/", views.ConnectReturnView.as_view(), name="connect-return"),
+    path("seller/payouts/refresh/", views.ConnectRefreshView.as_view(), name="connect-refresh"),
+    path("seller/payouts/sync/", views.ConnectSyncView.as_view(), name="connect-sync"),
+    path(
+        "seller/payouts/dashboard/", views.ConnectDashboardView.as_view(), name="connect-dashboard"
+    ),
+    path(
+        "seller/payouts/ledger/",
+        dashboard.PayoutsDashboardView.as_view(),
+        name="payouts-dashboard",
+    ),
+    # Local payment simulator (404 whenever STRIPE_SECRET_KEY is set)
+    path(
+        "payments/simulator/checkout/<str:session_id>/",
+        views.SimulatorCheckoutView.as_view(),
+        name="simulator-checkout",
+    ),
+    path(
+        "payments/simulator/onboarding/<str:account_id>/",
+        views.SimulatorOnboardingView.as_view(),
+        name="simulator-onboarding",
+    ),
+    path(
+        "payments/simulator/dashboard/<str:account_id>/",
+        views.SimulatorDashboardView.as_view(),
+        name="simulator-dashboard",
+    ),
+]

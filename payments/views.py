@@ -1,0 +1,271 @@
+"""Seller payouts (Connect Express onboarding) and the local payment simulator's pages.
+
+Webhook endpoints are in `payments.webhooks`.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from marketplace.access import SellerRequiredMixin
+from marketplace.exceptions import ApplicationError
+from payments.forms import SimulatorCheckoutForm
+from payments.gateway import GatewayError
+from payments.models import SellerStripeAccount
+from payments.services import (
+    seller_stripe_account_dashboard_link,
+    seller_stripe_account_start,
+    seller_stripe_account_sync,
+)
+from payments.simulator import (
+    DECLINE_MESSAGE,
+    LINK_MAX_AGE_SECONDS,
+    LINK_SALT,
+    SimulatedAccount,
+    SimulatedCheckoutSession,
+    SimulatorDeliveryError,
+    redirect_target,
+    simulator_account_complete_onboarding,
+    simulator_enabled,
+    simulator_session_decline,
+    simulator_session_expire,
+    simulator_session_pay,
+)
+
+logger = logging.getLogger(__name__)
+
+CONNECT = "payments:connect"
+
+
+# ------------------------------------------------------------------------------
+# Seller: payouts with Stripe Connect Express
+# ------------------------------------------------------------------------------
+def _account_for(request: HttpRequest) -> SellerStripeAccount | None:
+    return SellerStripeAccount.objects.filter(seller=request.user).first()
+
+
+def _onboarding_link(request: HttpRequest) -> str:
+    return seller_stripe_account_start(
+        seller=request.user,
+        refresh_url=request.build_absolute_uri(reverse("payments:connect-refresh")),
+        return_url=request.build_absolute_uri(reverse("payments:connect-return")),
+    )
+
+
+def _sync_message(request: HttpRequest, account: SellerStripeAccount) -> None:
+    if account.is_ready:
+        messages.success(request, "Payouts are set up. Buyers can now pay for your listings.")
+    elif account.details_submitted:
+        messages.info(request, "Stripe is reviewing your details. We will update this page.")
+    else:
+        messages.warning(request, "Stripe still needs a few details before you can be paid.")
+
+
+class ConnectStatusView(SellerRequiredMixin, TemplateView):
+    """Sellers. Where payouts stand and the button to set them up or continue."""
+
+    template_name = "payments/connect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account = _account_for(self.request)
+        context["account"] = account
+        context["requirements"] = [
+            r.replace("_", " ").replace(".", " › ")
+            for r in (account.requirements_currently_due if account else [])
+        ]
+        return context
+
+
+class ConnectStartView(SellerRequiredMixin, View):
+    """Sellers. POST: create the Express account once and go to Stripe's onboarding."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return redirect(_onboarding_link(request))
+        except (GatewayError, ApplicationError) as exc:
+            messages.error(request, exc.message)
+            return redirect(CONNECT)
+
+
+class ConnectRefreshView(SellerRequiredMixin, View):
+    """Sellers. GET: Stripe sends the seller here when a link expired; make a new one."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if _account_for(request) is None:
+            return redirect(CONNECT)
+        try:
+            return redirect(_onboarding_link(request))
+        except (GatewayError, ApplicationError) as exc:
+            messages.error(request, exc.message)
+            return redirect(CONNECT)
+
+
+class ConnectReturnView(SellerRequiredMixin, View):
+    """Sellers. GET: back from Stripe's onboarding; sync the account and say where it stands.
+
+    Returning does not mean onboarding finished, so the state is fetched, not assumed.
+    """
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        account = _account_for(request)
+        if account is None:
+            return redirect(CONNECT)
+        try:
+            account = seller_stripe_account_sync(account_id=account.stripe_account_id)
+        except GatewayError as exc:
+            messages.error(request, exc.message)
+            return redirect(CONNECT)
+        _sync_message(request, account)
+        return redirect(CONNECT)
+
+
+class ConnectSyncView(SellerRequiredMixin, View):
+    """Sellers. POST: fetch the account's state from Stripe now."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        account = _account_for(request)
+        if account is None:
+            return redirect(CONNECT)
+        try:
+            account = seller_stripe_account_sync(account_id=account.stripe_account_id)
+        except GatewayError as exc:
+            messages.error(request, exc.message)
+            return redirect(CONNECT)
+        _sync_message(request, account)
+        return redirect(CONNECT)
+
+
+class ConnectDashboardView(SellerRequiredMixin, View):
+    """Sellers. POST: a one-time login link to their Stripe Express dashboard."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        try:
+            return redirect(seller_stripe_account_dashboard_link(seller=request.user))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect(CONNECT)
+
+
+# ------------------------------------------------------------------------------
+# Local payment simulator: every page 404s when real Stripe keys are configured
+# ------------------------------------------------------------------------------
+class SimulatorOnlyMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not simulator_enabled():
+            raise Http404("The payment simulator is off.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SimulatorCheckoutView(SimulatorOnlyMixin, View):
+    """Anyone holding the session id (like Stripe's hosted page). The test checkout."""
+
+    template_name = "payments/simulator/checkout.html"
+
+    def get(self, request: HttpRequest, session_id: str) -> HttpResponse:
+        session = get_object_or_404(SimulatedCheckoutSession, pk=session_id)
+        return render(
+            request,
+            self.template_name,
+            {
+                "session": session,
+                "success_url": redirect_target(session.success_url, session.id),
+                "cancel_url": redirect_target(session.cancel_url, session.id),
+            },
+        )
+
+    def post(self, request: HttpRequest, session_id: str) -> HttpResponse:
+        session = get_object_or_404(SimulatedCheckoutSession, pk=session_id)
+        form = SimulatorCheckoutForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose Pay, Decline or Let it expire.")
+            return redirect("payments:simulator-checkout", session_id=session.id)
+        action = form.cleaned_data["action"]
+        try:
+            if action == "pay":
+                session = simulator_session_pay(session_id=session.id)
+            elif action == "decline":
+                session = simulator_session_decline(session_id=session.id)
+            else:
+                session = simulator_session_expire(session_id=session.id)
+        except SimulatorDeliveryError:
+            logger.exception("simulator could not deliver an event for %s", session.id)
+            messages.error(request, "The simulated event was refused by our webhook (see logs).")
+            return redirect("payments:simulator-checkout", session_id=session.id)
+        if session.status == session.Status.COMPLETE:
+            return redirect(redirect_target(session.success_url, session.id))
+        if session.status == session.Status.EXPIRED:
+            if action != "expire":
+                messages.warning(request, "This checkout session has expired.")
+            return redirect(redirect_target(session.cancel_url, session.id))
+        messages.error(request, DECLINE_MESSAGE)
+        return redirect("payments:simulator-checkout", session_id=session.id)
+
+
+class _SimulatedAccountMixin(SimulatorOnlyMixin, LoginRequiredMixin):
+    """Only the seller the simulated account belongs to; anyone else gets a 404."""
+
+    def get_account(self, account_id: str) -> SimulatedAccount:
+        return get_object_or_404(SimulatedAccount, pk=account_id, seller_id=self.request.user.pk)
+
+
+class SimulatorOnboardingView(_SimulatedAccountMixin, View):
+    """The account's seller, through an account link. Stands in for Stripe's onboarding."""
+
+    template_name = "payments/simulator/onboarding.html"
+
+    def _link(self, request: HttpRequest) -> dict | None:
+        token = request.GET.get("link", "")
+        try:
+            return signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE_SECONDS)
+        except signing.SignatureExpired:
+            # As on Stripe: an expired link sends the seller to refresh_url for a new one.
+            return {"expired": True, **signing.loads(token, salt=LINK_SALT)}
+        except signing.BadSignature:
+            return None
+
+    def get(self, request: HttpRequest, account_id: str) -> HttpResponse:
+        account = self.get_account(account_id)
+        link = self._link(request)
+        if link is None:
+            raise Http404("Invalid onboarding link.")
+        if link.get("expired"):
+            return redirect(link["refresh_url"])
+        return render(
+            request,
+            self.template_name,
+            {"account": account, "link": request.GET["link"], "return_url": link["return_url"]},
+        )
+
+    def post(self, request: HttpRequest, account_id: str) -> HttpResponse:
+        account = self.get_account(account_id)
+        link = self._link(request)
+        if link is None:
+            raise Http404("Invalid onboarding link.")
+        if link.get("expired"):
+            return redirect(link["refresh_url"])
+        if request.POST.get("action") == "complete":
+            try:
+                simulator_account_complete_onboarding(account_id=account.id)
+            except SimulatorDeliveryError:
+                logger.exception("simulator could not deliver account.updated for %s", account.id)
+                messages.error(request, "The simulated event was refused by our webhook.")
+        return redirect(link["return_url"])
+
+
+class SimulatorDashboardView(_SimulatedAccountMixin, TemplateView):
+    """The account's seller. Stands in for the Stripe Express dashboard."""
+
+    template_name = "payments/simulator/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["account"] = self.get_account(kwargs["account_id"])
+        return context
