@@ -1,0 +1,91 @@
+import re
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from orders.models import Order
+from payments.models import SellerBalanceEntry, SellerTransfer
+from tests.catalog.factories import ProductFactory
+from tests.factories import SellerProfileFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_guest_buys_a_multi_seller_cart_through_the_simulator(live_server, page, screenshot):
+    # given two sellers ready for payments, a paid file and a printed item
+    first = SellerProfileFactory(display_name="Maple Prints")
+    second = SellerProfileFactory(display_name="Orbit Minis")
+    file = ProductFactory(
+        seller=first.user,
+        title="Spiral Vase",
+        price_cents=1250,
+        status="PUBLISHED",
+        complete=True,
+        seller_ready=True,
+    )
+    printed = ProductFactory(
+        seller=second.user,
+        title="Painted Dragon",
+        physical=True,
+        price_cents=3500,
+        shipping_cents=495,
+        stock_quantity=2,
+        status="PUBLISHED",
+        complete=True,
+        seller_ready=True,
+    )
+    base = live_server.url
+
+    # when a guest adds both to the cart
+    for product in (file, printed):
+        page.goto(base + product.get_absolute_url())
+        page.locator('form[action="/cart/add/"] button[type="submit"]').first.click()
+        page.wait_for_load_state()
+    page.goto(base + "/cart/")
+    assert "$52.45" in page.content()  # 12.50 + 35.00 + 4.95 shipping
+    screenshot("guest-cart")
+
+    # and checks out with an email, then pays on the simulator's test page
+    page.goto(base + "/checkout/")
+    page.locator('input[name="email"]').fill("guest.buyer@example.com")
+    page.locator('main form button[type="submit"]').click()
+    page.wait_for_url(re.compile(r"/payments/simulator/checkout/"))
+    assert "TEST MODE" in page.content().upper()
+    screenshot("simulator-checkout")
+    page.locator('button[value="pay"]').click()
+
+    # then they land on their order page (guest token link), paid
+    page.wait_for_url(re.compile(r"/orders/\d+/\?t="))
+    assert "Paid" in page.content()
+    screenshot("guest-order-page")
+    order = Order.objects.get()
+    assert (order.status, order.total_cents, order.email) == (
+        "PAID",
+        5245,
+        "guest.buyer@example.com",
+    )
+
+    # and every seller got one transfer and a ledger that nets to zero, to the cent
+    fee = {file.seller_id: 125, printed.seller_id: 350}
+    for seller, gross, shipping in ((file.seller, 1250, 0), (printed.seller, 3500, 495)):
+        payable = gross - fee[seller.pk] + shipping
+        transfer = SellerTransfer.objects.get(order=order, seller=seller)
+        assert (transfer.status, transfer.amount_cents) == ("CREATED", payable)
+        rows = dict(
+            SellerBalanceEntry.objects.filter(seller=seller).values_list("reason", "amount_cents")
+        )
+        assert rows == {"SALE": payable, "TRANSFER": -payable}
+    call_command("reconcile_ledger")  # raises CommandError on any drift
+
+    # and the guest's receipt links to the order with its token; sellers got sale emails
+    receipt = next(m for m in mail.outbox if m.to == ["guest.buyer@example.com"])
+    assert f"/orders/{order.pk}/?t={order.access_token}" in receipt.body
+    assert {m.to[0] for m in mail.outbox} >= {first.user.email, second.user.email}
+
+    # and the same order page without the token, in a fresh browser, is refused
+    other = page.context.browser.new_context()
+    stranger = other.new_page()
+    response = stranger.goto(base + f"/orders/{order.pk}/")
+    assert response.status == 404
+    other.close()
