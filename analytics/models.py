@@ -1,1 +1,31 @@
-# Models arrive with the capability that needs them (see docs/ARCHITECTURE.md).
+from django.conf import settings
+from django.db import models
+
+
+class ProductEngagementEvent(models.Model):
+    """A signal of interest in a listing, for trending and seller analytics.
+
+    Written best-effort by `analytics.services.engagement_record`: a failure here never
+    breaks the action that caused it. Either `user` or `session_key` says who.
+    """
+
+    class Kind(models.TextChoices):
+        VIEW = "VIEW", "View"
+        CLICK = "CLICK", "Click"
+        ADD_TO_CART = "ADD_TO_CART", "Add to cart"
+
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="engagement_events"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session_key = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["product", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.product_id}"

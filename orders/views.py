@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
+from analytics.models import ProductEngagementEvent
+from analytics.services import engagement_record
 from catalog.models import Product
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
@@ -60,6 +62,14 @@ class CartAddView(View):
         except ApplicationError as exc:
             messages.error(request, exc.message)
             return redirect(back)
+        if not request.session.session_key:
+            request.session.save()  # a guest's events need a stable session key
+        engagement_record(
+            product_id=product.pk,
+            kind=ProductEngagementEvent.Kind.ADD_TO_CART,
+            user=request.user,
+            session_key=request.session.session_key or "",
+        )
         messages.success(request, f"“{product.title}” is in your cart.")
         return redirect(back)
 

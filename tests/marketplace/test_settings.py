@@ -89,7 +89,7 @@ def test_no_variables_gives_the_embedded_default(tmp_path):
     assert s["db_name"] == str(tmp_path / "db.sqlite3")
     assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert s["eager"] is True
-    assert s["broker"] == "memory://"
+    assert s["broker"] == "memory://localhost/"
     assert s["default_storage"] == "django.core.files.storage.FileSystemStorage"
     assert s["private_storage"] == "django.core.files.storage.FileSystemStorage"
     assert s["private_options"]["base_url"] == "None"  # private files have no URL

@@ -124,3 +124,40 @@ def test_removing_a_line_with_quantity_zero(client):
     client.post(ADD, {"product_id": product.pk})
     client.post(reverse("orders:cart-update"), {"product_id": product.pk, "quantity": 0})
     assert _cart(client) == {}
+
+
+def test_adding_records_an_add_to_cart_event_for_the_guest_session(client):
+    from analytics.models import ProductEngagementEvent
+
+    product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    client.post(ADD, {"product_id": product.pk})
+    event = ProductEngagementEvent.objects.get()
+    assert (event.product_id, event.kind, event.user) == (product.pk, "ADD_TO_CART", None)
+    assert event.session_key == client.session.session_key != ""
+
+
+def test_a_failing_engagement_log_never_breaks_the_add(client, monkeypatch):
+    from django.db import DatabaseError
+
+    from analytics.models import ProductEngagementEvent
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("analytics table unavailable")
+
+    monkeypatch.setattr(ProductEngagementEvent.objects, "create", broken)
+    product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    response = client.post(ADD, {"product_id": product.pk})
+    assert response.status_code == 302
+    assert _cart(client) == {str(product.pk): 1}
+
+
+def test_the_guest_cart_is_kept_when_they_log_in(client):
+    from tests.factories import PASSWORD, UserFactory
+
+    product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    client.post(ADD, {"product_id": product.pk})
+    user = UserFactory(email="shopper@example.com")
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == user.pk
+    assert _cart(client) == {str(product.pk): 1}
