@@ -108,6 +108,20 @@ class ConnectRefreshView(SellerRequiredMixin, View):
             return redirect(CONNECT)
 
 
+def _sync_and_return(request: HttpRequest) -> HttpResponse:
+    """Fetch the seller's account state from Stripe, say where it stands, go back."""
+    account = _account_for(request)
+    if account is None:
+        return redirect(CONNECT)
+    try:
+        account = seller_stripe_account_sync(account_id=account.stripe_account_id)
+    except GatewayError as exc:
+        messages.error(request, exc.message)
+        return redirect(CONNECT)
+    _sync_message(request, account)
+    return redirect(CONNECT)
+
+
 class ConnectReturnView(SellerRequiredMixin, View):
     """Sellers. GET: back from Stripe's onboarding; sync the account and say where it stands.
 
@@ -115,32 +129,14 @@ class ConnectReturnView(SellerRequiredMixin, View):
     """
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        account = _account_for(request)
-        if account is None:
-            return redirect(CONNECT)
-        try:
-            account = seller_stripe_account_sync(account_id=account.stripe_account_id)
-        except GatewayError as exc:
-            messages.error(request, exc.message)
-            return redirect(CONNECT)
-        _sync_message(request, account)
-        return redirect(CONNECT)
+        return _sync_and_return(request)
 
 
 class ConnectSyncView(SellerRequiredMixin, View):
     """Sellers. POST: fetch the account's state from Stripe now."""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        account = _account_for(request)
-        if account is None:
-            return redirect(CONNECT)
-        try:
-            account = seller_stripe_account_sync(account_id=account.stripe_account_id)
-        except GatewayError as exc:
-            messages.error(request, exc.message)
-            return redirect(CONNECT)
-        _sync_message(request, account)
-        return redirect(CONNECT)
+        return _sync_and_return(request)
 
 
 class ConnectDashboardView(SellerRequiredMixin, View):
