@@ -17,6 +17,7 @@ from catalog.selectors import (
     product_list_for_seller,
     product_live_assets,
 )
+from downloads.selectors import download_entitlement
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 
@@ -40,6 +41,9 @@ class ProductDetailView(View):
         assets = product_live_assets(product) if product.is_file else []
         previews = [a for a in assets if a.is_previewable and a.preview]
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
+        can_download = product.is_file and (
+            download_entitlement(product=product, user=request.user) is not None
+        )
         return render(
             request,
             "catalog/product_detail.html",
@@ -49,6 +53,7 @@ class ProductDetailView(View):
                 "assets": assets,
                 "preview_asset": previews[0] if previews else None,
                 "is_owner": is_owner,
+                "can_download": can_download,
                 "seller_profile": getattr(product.seller, "seller_profile", None),
             },
         )

@@ -173,6 +173,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Digital files that buyers pay for: never under MEDIA_ROOT, never at a public URL.
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 
+# Download links (presigned on S3, signed locally) stop working after this many seconds.
+DOWNLOAD_LINK_SECONDS = env_int("DOWNLOAD_LINK_SECONDS", 300)
 S3_PRIVATE_BUCKET = env_str("S3_PRIVATE_BUCKET")
 S3_PUBLIC_BUCKET = env_str("S3_PUBLIC_BUCKET")
 USE_S3 = bool(S3_PRIVATE_BUCKET)
@@ -212,7 +214,7 @@ if USE_S3:
                 "bucket_name": S3_PRIVATE_BUCKET,
                 "default_acl": "private",
                 "querystring_auth": True,
-                "querystring_expire": env_int("DOWNLOAD_LINK_SECONDS", 300),
+                "querystring_expire": DOWNLOAD_LINK_SECONDS,
             },
         },
         "staticfiles": _static_storage,
@@ -328,6 +330,9 @@ if not DEBUG:
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "marketplace.views.ratelimited"
+# Download endpoints (paid and free): per signed-in user or guest session, and per IP.
+DOWNLOAD_RATE = env_str("DOWNLOAD_RATE", "30/m")
+DOWNLOAD_RATE_IP = env_str("DOWNLOAD_RATE_IP", "120/m")
 
 # ------------------------------------------------------------------------------
 # Stripe: real keys switch the gateway from the local payment simulator to Stripe

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("", include("downloads.urls")),
     path("", include("marketplace.urls")),
 ]
 

@@ -129,6 +129,8 @@ class OrderItem(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set by the refunds capability when the line is refunded: ends its download rights.
+    refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["order_id", "seller_id", "id"]

@@ -92,13 +92,22 @@ def cart_view(*, cart: dict, user: User) -> CartView:
 def order_get_for_viewer(*, pk: int, user: User, token: str | None):
     """The order if this viewer may see it: its buyer, staff, or anyone holding its
     access token (compared in constant time). Otherwise None (a 404, nothing revealed)."""
+    from catalog.models import DigitalAsset
     from orders.models import Order, OrderItem
 
     order = (
         Order.objects.prefetch_related(
             Prefetch(
                 "items",
-                queryset=OrderItem.objects.select_related("seller__seller_profile", "product"),
+                queryset=OrderItem.objects.select_related(
+                    "seller__seller_profile", "product"
+                ).prefetch_related(
+                    Prefetch(
+                        "product__assets",
+                        queryset=DigitalAsset.objects.filter(removed_at__isnull=True),
+                        to_attr="live_assets",
+                    )
+                ),
             ),
             "events",
         )
