@@ -32,7 +32,9 @@ def user_or_session(group: str, request: HttpRequest) -> str:
     """Rate-limit key: the signed-in user, else the guest's session (else their IP)."""
     if request.user.is_authenticated:
         return f"user:{request.user.pk}"
-    return f"guest:{request.session.session_key or request.META.get('REMOTE_ADDR', '')}"
+    if not request.session.session_key:
+        request.session.save()  # give the guest an identity before the first count
+    return f"guest:{request.session.session_key}"
 
 
 def _download_rate(group, request) -> str:
@@ -44,8 +46,8 @@ def _download_rate_ip(group, request) -> str:
 
 
 throttled = [
-    method_decorator(ratelimit(key=user_or_session, rate=_download_rate, method="GET", block=True)),
-    method_decorator(ratelimit(key="ip", rate=_download_rate_ip, method="GET", block=True)),
+    ratelimit(key=user_or_session, rate=_download_rate, method="GET", block=True),
+    ratelimit(key="ip", rate=_download_rate_ip, method="GET", block=True),
 ]
 
 

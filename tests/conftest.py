@@ -1,9 +1,13 @@
 """Shared fixtures. Tests run against the same settings module as the app; what tests
 need different (plain HTTP, files in a temporary folder, tasks inline) is set here."""
 
+import socket
+
+import boto3
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+from moto.server import ThreadedMotoServer
 
 from config.celery import app as celery_app
 
@@ -56,3 +60,64 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# ------------------------------------------------------------------------------
+# S3: django-storages against moto's S3 server on loopback (the production path).
+# ------------------------------------------------------------------------------
+ACCESS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="hc3d-private")
+    client.create_bucket(Bucket="hc3d-public")
+    yield endpoint, client
+    server.stop()
+
+
+@pytest.fixture
+def s3_storages(settings, s3_endpoint):
+    endpoint, client = s3_endpoint
+    common = {
+        **ACCESS,
+        "endpoint_url": endpoint,
+        "file_overwrite": False,
+        "signature_version": "s3v4",
+        "addressing_style": "path",
+    }
+    storages = dict(settings.STORAGES)
+    storages["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **common,
+            "bucket_name": "hc3d-public",
+            "default_acl": "public-read",
+            "querystring_auth": False,
+        },
+    }
+    storages["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **common,
+            "bucket_name": "hc3d-private",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
+    settings.STORAGES = storages
+    return endpoint, client

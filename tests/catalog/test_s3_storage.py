@@ -2,13 +2,10 @@
 loopback). Public pictures are readable by anyone; paid files only through a presigned
 URL. Everything on our side (services, storages, URLs) runs for real."""
 
-import socket
 import urllib.error
 import urllib.request
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from catalog import services
 from tests.catalog.factories import ProductFactory
@@ -16,63 +13,6 @@ from tests.images import image_bytes, upload
 from tests.mesh_files import binary_stl
 
 pytestmark = pytest.mark.django_db
-
-ACCESS = {"access_key": "testing", "secret_key": "testing", "region_name": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket="hc3d-private")
-    client.create_bucket(Bucket="hc3d-public")
-    yield endpoint, client
-    server.stop()
-
-
-@pytest.fixture
-def s3_storages(settings, s3_endpoint):
-    endpoint, client = s3_endpoint
-    common = {
-        **ACCESS,
-        "endpoint_url": endpoint,
-        "file_overwrite": False,
-        "signature_version": "s3v4",
-        "addressing_style": "path",
-    }
-    storages = dict(settings.STORAGES)
-    storages["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            **common,
-            "bucket_name": "hc3d-public",
-            "default_acl": "public-read",
-            "querystring_auth": False,
-        },
-    }
-    storages["private"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            **common,
-            "bucket_name": "hc3d-private",
-            "default_acl": "private",
-            "querystring_auth": True,
-            "querystring_expire": 300,
-        },
-    }
-    settings.STORAGES = storages
-    return endpoint, client
 
 
 def _get(url: str) -> tuple[int, bytes]:

@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -83,9 +84,19 @@ def test_a_guest_buys_a_multi_seller_cart_through_the_simulator(live_server, pag
     assert f"/orders/{order.pk}/?t={order.access_token}" in receipt.body
     assert {m.to[0] for m in mail.outbox} >= {first.user.email, second.user.email}
 
-    # and the same order page without the token, in a fresh browser, is refused
+    # and from the order page the guest downloads exactly the bytes the seller uploaded
+    asset = file.assets.get()
+    with page.expect_download() as download_info:
+        page.locator(f'a[href^="/downloads/{file.pk}/files/{asset.pk}/"]').click()
+    download = download_info.value
+    assert download.suggested_filename == asset.original_name
+    with asset.file.open("rb") as stored:
+        assert Path(download.path()).read_bytes() == stored.read()
+
+    # and the same order page and download URL without the token, in a fresh browser,
+    # are refused
     other = page.context.browser.new_context()
     stranger = other.new_page()
-    response = stranger.goto(base + f"/orders/{order.pk}/")
-    assert response.status == 404
+    assert stranger.goto(base + f"/orders/{order.pk}/").status == 404
+    assert stranger.goto(base + f"/downloads/{file.pk}/files/{asset.pk}/").status == 404
     other.close()
