@@ -1,5 +1,6 @@
 from django.urls import path
 
+import marketplace.converters  # noqa: F401  registers <id:…>
 from catalog import views
 
 app_name = "catalog"
@@ -14,40 +15,40 @@ urlpatterns = [
         name="seller-listing-create",
     ),
     path(
-        "seller/listings/<int:pk>/edit/",
+        "seller/listings/<id:pk>/edit/",
         views.SellerListingUpdateView.as_view(),
         name="seller-listing-update",
     ),
     *[
         path(
-            f"seller/listings/<int:pk>/{action}/",
+            f"seller/listings/<id:pk>/{action}/",
             views.SellerListingActionView.as_view(action=action),
             name=f"seller-listing-{action}",
         )
         for action in ("publish", "unpublish", "archive", "duplicate")
     ],
     path(
-        "seller/listings/<int:pk>/images/",
+        "seller/listings/<id:pk>/images/",
         views.SellerImageUploadView.as_view(),
         name="seller-image-upload",
     ),
     path(
-        "seller/listings/<int:pk>/images/<int:image_pk>/delete/",
+        "seller/listings/<id:pk>/images/<id:image_pk>/delete/",
         views.SellerImageActionView.as_view(action="delete"),
         name="seller-image-delete",
     ),
     path(
-        "seller/listings/<int:pk>/images/<int:image_pk>/cover/",
+        "seller/listings/<id:pk>/images/<id:image_pk>/cover/",
         views.SellerImageActionView.as_view(action="cover"),
         name="seller-image-cover",
     ),
     path(
-        "seller/listings/<int:pk>/files/",
+        "seller/listings/<id:pk>/files/",
         views.SellerAssetUploadView.as_view(),
         name="seller-asset-upload",
     ),
     path(
-        "seller/listings/<int:pk>/files/<int:asset_pk>/delete/",
+        "seller/listings/<id:pk>/files/<id:asset_pk>/delete/",
         views.SellerAssetDeleteView.as_view(),
         name="seller-asset-delete",
     ),

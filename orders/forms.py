@@ -2,12 +2,12 @@ from django import forms
 
 
 class CartAddForm(forms.Form):
-    product_id = forms.IntegerField(min_value=1)
+    product_id = forms.IntegerField(min_value=1, max_value=10**18)
     quantity = forms.IntegerField(min_value=1, max_value=1000, initial=1, required=False)
 
 
 class CartUpdateForm(forms.Form):
-    product_id = forms.IntegerField(min_value=1)
+    product_id = forms.IntegerField(min_value=1, max_value=10**18)
     quantity = forms.IntegerField(min_value=0, max_value=1000)
 
 

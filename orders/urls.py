@@ -1,5 +1,6 @@
 from django.urls import path
 
+import marketplace.converters  # noqa: F401  registers <id:…>
 from orders import views
 
 app_name = "orders"
@@ -10,15 +11,15 @@ urlpatterns = [
     path("cart/update/", views.CartUpdateView.as_view(), name="cart-update"),
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="order-list"),
-    path("orders/<int:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("orders/<id:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("seller/sales/", views.SellerSalesView.as_view(), name="seller-sales"),
     path(
-        "seller/sales/<int:item_pk>/ship/",
+        "seller/sales/<id:item_pk>/ship/",
         views.SellerItemFulfilView.as_view(step="ship"),
         name="seller-item-ship",
     ),
     path(
-        "seller/sales/<int:item_pk>/deliver/",
+        "seller/sales/<id:item_pk>/deliver/",
         views.SellerItemFulfilView.as_view(step="deliver"),
         name="seller-item-deliver",
     ),

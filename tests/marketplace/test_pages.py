@@ -61,3 +61,22 @@ def test_a_form_without_its_csrf_token_gets_our_expired_form_page():
     response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"login": "a@b.c"})
     assert response.status_code == 403
     assert "This form has expired" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/orders/99999999999999999999999/",
+        "/downloads/1/files/99999999999999999999999/",
+        "/downloads/99999999999999999999999/bundle/",
+        "/seller/listings/99999999999999999999999/edit/",
+    ],
+)
+def test_absurd_ids_are_a_404_not_a_database_error(client, url):
+    client.force_login(SellerProfileFactory().user)
+    assert client.get(url).status_code == 404
+
+
+def test_an_absurd_product_id_in_a_form_is_a_message_not_a_500(client):
+    response = client.post("/cart/add/", {"product_id": str(10**25)})
+    assert response.status_code == 302
