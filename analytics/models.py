@@ -29,3 +29,19 @@ class ProductEngagementEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.product_id}"
+
+
+class SearchMiss(models.Model):
+    """A search that found nothing, for staff to see what buyers look for in vain."""
+
+    query = models.CharField(max_length=200, unique=True)
+    count = models.PositiveIntegerField(default=1)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-count", "-last_seen"]
+        verbose_name_plural = "search misses"
+
+    def __str__(self) -> str:
+        return f"{self.query} ({self.count})"

@@ -1,8 +1,12 @@
 import logging
+import re
 
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
 
-from analytics.models import ProductEngagementEvent
+from analytics.models import ProductEngagementEvent, SearchMiss
 
 logger = logging.getLogger(__name__)
 
@@ -23,3 +27,48 @@ def engagement_record(*, product_id: int, kind: str, user=None, session_key: str
     except DatabaseError:
         logger.warning("engagement %s for product %s not recorded", kind, product_id, exc_info=True)
         return False
+
+
+BOT_USER_AGENT = re.compile(
+    r"bot|crawl|spider|slurp|curl|wget|python-requests|httpx|headlesschrome|monitor|preview",
+    re.IGNORECASE,
+)
+VIEW_THROTTLE_SECONDS = 30 * 60
+
+
+def product_view_record(
+    *, product_id: int, seller_id: int, user, session_key: str, user_agent: str
+) -> bool:
+    """Record a VIEW at most once per viewer per product per 30 minutes; never for the
+    product's own seller or an obvious bot. The throttle is one cache `add` (no query);
+    the insert itself is queued after the response's transaction. Returns whether queued."""
+    if user.is_authenticated and user.pk == seller_id:
+        return False
+    if not user_agent or BOT_USER_AGENT.search(user_agent):
+        return False
+    viewer = f"u{user.pk}" if user.is_authenticated else f"s{session_key}"
+    if viewer == "s":
+        return False  # no session yet: nothing to tell this viewer apart by
+    if not cache.add(f"viewed:{product_id}:{viewer}", 1, VIEW_THROTTLE_SECONDS):
+        return False
+    from analytics.tasks import product_view_record_task
+
+    user_id = user.pk if user.is_authenticated else None
+    transaction.on_commit(lambda: product_view_record_task.delay(product_id, user_id, session_key))
+    return True
+
+
+def search_miss_record(*, query: str) -> None:
+    """Count a search with no results (best-effort, like every engagement signal)."""
+    normalized = " ".join(query.lower().split())[:200]
+    if not normalized:
+        return
+    try:
+        with transaction.atomic():
+            updated = SearchMiss.objects.filter(query=normalized).update(
+                count=F("count") + 1, last_seen=timezone.now()
+            )
+            if not updated:
+                SearchMiss.objects.create(query=normalized)
+    except DatabaseError:
+        logger.warning("search miss %r not recorded", normalized, exc_info=True)

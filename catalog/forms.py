@@ -195,3 +195,60 @@ class DigitalAssetUploadForm(forms.Form):
         initial=True,
         help_text="Buyers see a simplified copy; the original stays private.",
     )
+
+
+class BrowseForm(forms.Form):
+    """The browse/search filters, all in the URL (shareable, back-button safe)."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    category = forms.SlugField(required=False, max_length=80)
+    kind = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Files and printed items"),
+            ("FILE", "Digital files"),
+            ("PHYSICAL", "Printed items"),
+        ],
+        label="Type",
+    )
+    price = forms.ChoiceField(
+        required=False, choices=[("", "Free and paid"), ("free", "Free"), ("paid", "Paid")]
+    )
+    min_price = MoneyField(label="Min $", required=False)
+    max_price = MoneyField(label="Max $", required=False)
+    min_rating = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label="Rating",
+        choices=[("", "Any rating"), ("4", "4★ and up"), ("3", "3★ and up"), ("2", "2★ and up")],
+    )
+    license = forms.ChoiceField(
+        required=False, choices=[("", "Any licence"), *License.choices], label="Licence"
+    )
+    file_format = forms.ChoiceField(
+        required=False,
+        label="Format",
+        choices=[
+            ("", "Any format"),
+            ("stl", "STL"),
+            ("3mf", "3MF"),
+            ("obj", "OBJ"),
+            ("zip", "ZIP bundle"),
+            ("pdf", "PDF"),
+        ],
+    )
+    sort = forms.ChoiceField(required=False, choices=[("", "Best match / newest")])
+
+    def __init__(self, *args, **kwargs):
+        from catalog.search import SORTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["sort"].choices = [("", "Best match / newest"), *SORTS.items()]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The maximum is below the minimum.")
+        return data

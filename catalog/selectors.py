@@ -141,10 +141,6 @@ def product_list_for_shop(*, seller: User, user: User) -> list[Product]:
     return annotate_buyability(product_queryset_public().filter(seller=seller), user=user)
 
 
-def product_list_for_category(*, category: Category, user: User) -> QuerySet[Product]:
-    return product_queryset_public().filter(category__path__startswith=category.path)
-
-
 def category_tree() -> list[Category]:
     """Top-level categories with their children prefetched (two queries)."""
     return list(

@@ -7,7 +7,10 @@ app_name = "catalog"
 
 urlpatterns = [
     path("p/<slug:slug>/", views.ProductDetailView.as_view(), name="product-detail"),
-    path("c/<slug:slug>/", views.CategoryDetailView.as_view(), name="category-detail"),
+    path("c/<slug:slug>/", views.BrowseView.as_view(), name="category-detail"),
+    path("browse/", views.BrowseView.as_view(), name="browse"),
+    path("search/", views.BrowseView.as_view(), name="search"),
+    path("search/suggest/", views.search_suggest, name="search-suggest"),
     path("seller/listings/", views.SellerListingListView.as_view(), name="seller-listing-list"),
     path(
         "seller/listings/new/",

@@ -5,23 +5,31 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 
+from analytics.services import product_view_record, search_miss_record
 from catalog import services
-from catalog.forms import DigitalAssetUploadForm, ListingForm, ProductImageUploadForm
+from catalog.forms import BrowseForm, DigitalAssetUploadForm, ListingForm, ProductImageUploadForm
 from catalog.models import Category, Product
+from catalog.search import (
+    SORTS,
+    BrowseFilters,
+    cents_from_text,
+    product_browse,
+    product_suggestions,
+    products_like,
+)
 from catalog.selectors import (
     annotate_buyability,
+    category_tree,
     product_gallery,
     product_get_for_seller,
     product_get_visible,
-    product_list_for_category,
     product_list_for_seller,
     product_live_assets,
 )
+from catalog.trending import annotate_trending_badge
 from downloads.selectors import download_entitlement
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
-
-CATEGORY_PAGE_SIZE = 24
 
 
 # ------------------------------------------------------------------------------
@@ -40,6 +48,15 @@ class ProductDetailView(View):
         product = annotate_buyability([lookup.product], user=request.user)[0]
         assets = product_live_assets(product) if product.is_file else []
         previews = [a for a in assets if a.is_previewable and a.preview]
+        if not request.session.session_key:
+            request.session.save()  # guests' views are throttled per session
+        product_view_record(
+            product_id=product.pk,
+            seller_id=product.seller_id,
+            user=request.user,
+            session_key=request.session.session_key or "",
+            user_agent=request.headers.get("User-Agent", ""),
+        )
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
         can_download = product.is_file and (
             download_entitlement(product=product, user=request.user) is not None
@@ -55,25 +72,68 @@ class ProductDetailView(View):
                 "is_owner": is_owner,
                 "can_download": can_download,
                 "seller_profile": getattr(product.seller, "seller_profile", None),
+                "more_like_this": annotate_trending_badge(
+                    annotate_buyability(products_like(product), user=request.user)
+                ),
             },
         )
 
 
-class CategoryDetailView(View):
-    """Anyone. A category and everything below it, newest first."""
+BROWSE_PAGE_SIZE = 24
 
-    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        category = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
-        page = Paginator(
-            product_list_for_category(category=category, user=request.user), CATEGORY_PAGE_SIZE
-        ).get_page(request.GET.get("page"))
-        products = annotate_buyability(page.object_list, user=request.user)
-        children = list(category.children.order_by("position"))
+
+class BrowseView(View):
+    """Anyone. Browse, search and category pages: filters and sort in the URL."""
+
+    template_name = "catalog/browse.html"
+
+    def get(self, request: HttpRequest, slug: str | None = None) -> HttpResponse:
+        category = None
+        if slug is not None:
+            category = get_object_or_404(Category.objects.select_related("parent"), slug=slug)
+        form = BrowseForm(request.GET or None)
+        data = form.cleaned_data if form.is_valid() else {}
+        if category is None and data.get("category"):
+            category = Category.objects.filter(slug=data["category"]).first()
+        filters = BrowseFilters(
+            q=(data.get("q") or "").strip(),
+            category=category,
+            kind=data.get("kind") or "",
+            price=data.get("price") or "",
+            min_price_cents=cents_from_text(data.get("min_price")),
+            max_price_cents=cents_from_text(data.get("max_price")),
+            min_rating=data.get("min_rating"),
+            license=data.get("license") or "",
+            file_format=data.get("file_format") or "",
+            sort=data.get("sort") or "",
+        )
+        result = product_browse(filters=filters)
+        page = Paginator(result.products, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+        products = annotate_trending_badge(annotate_buyability(page.object_list, user=request.user))
+        if filters.q and page.paginator.count == 0:
+            search_miss_record(query=filters.q)
         return render(
             request,
-            "catalog/category_detail.html",
-            {"category": category, "children": children, "page": page, "products": products},
+            self.template_name,
+            {
+                "form": form,
+                "filters": filters,
+                "category": category,
+                "children": list(category.children.order_by("position")) if category else [],
+                "categories": category_tree() if category is None else [],
+                "page": page,
+                "products": products,
+                "result": result,
+                "sorts": SORTS,
+            },
+            status=200 if form.is_valid() or not request.GET else 400,
         )
+
+
+def search_suggest(request: HttpRequest) -> JsonResponse:
+    """Anyone. Autocomplete titles for the search box (JSON)."""
+    q = (request.GET.get("q") or "")[:100]
+    return JsonResponse({"q": q, "suggestions": product_suggestions(q=q)})
 
 
 # ------------------------------------------------------------------------------

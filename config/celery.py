@@ -20,7 +20,7 @@ app.autodiscover_tasks()
 def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
     """Every periodic job is declared here, and each also exists as a management command.
 
-    Later capabilities add theirs (trending recompute, email retry).
+    Later capabilities add theirs (e.g. retrying failed emails).
     """
     from celery.schedules import crontab
 
@@ -33,6 +33,11 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         600.0,
         sender.signature("payments.tasks.stripe_events_requeue_stale_task"),
         name="stripe-events-requeue-stale",
+    )
+    sender.add_periodic_task(
+        crontab(minute="*/15"),
+        sender.signature("analytics.tasks.trending_recompute_task"),
+        name="trending-recompute",
     )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(

@@ -6,12 +6,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView, TemplateView
 
+from catalog.search import home_top_rated, home_trending
 from catalog.selectors import (
     annotate_buyability,
     category_tree,
     product_list_for_shop,
     product_queryset_public,
 )
+from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import SellerProfileForm, SellerProfileUpdateForm
@@ -33,9 +35,17 @@ class HomeView(TemplateView):
     template_name = "marketplace/home.html"
 
     def get_context_data(self, **kwargs):
-        latest = product_queryset_public().order_by("-published_at")[:HOME_NEW_LISTINGS]
+        user = self.request.user
+
+        def cards(queryset):
+            return annotate_trending_badge(annotate_buyability(queryset, user=user))
+
         return super().get_context_data(
-            latest_products=annotate_buyability(latest, user=self.request.user),
+            trending_products=cards(home_trending(limit=HOME_NEW_LISTINGS)),
+            latest_products=cards(
+                product_queryset_public().order_by("-published_at")[:HOME_NEW_LISTINGS]
+            ),
+            top_rated_products=cards(home_top_rated(limit=HOME_NEW_LISTINGS)),
             categories=category_tree(),
             **kwargs,
         )

@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from catalog.demo import seed_catalog
+from catalog.demo import seed_catalog, seed_engagement
 from catalog.models import Product
 from marketplace.models import SellerProfile, User
 from marketplace.selectors import site_config_get
@@ -86,6 +86,7 @@ class Command(BaseCommand):
             sellers.append(user)
         buyers = [_demo_user(**spec) for spec in BUYERS]
         created = seed_catalog(stdout=self.stdout)
+        seed_engagement()
 
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from analytics.models import ProductEngagementEvent
+from analytics.services import engagement_record
+
+
+@shared_task(ignore_result=True)
+def product_view_record_task(product_id: int, user_id: int | None, session_key: str) -> None:
+    """Thin wrapper: one VIEW row (best-effort; the service swallows DB errors)."""
+    from marketplace.models import User
+
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    engagement_record(
+        product_id=product_id,
+        kind=ProductEngagementEvent.Kind.VIEW,
+        user=user,
+        session_key=session_key,
+    )
+
+
+@shared_task(ignore_result=True)
+def trending_recompute_task() -> int:
+    """Beat job: recompute every product's trending score (set-based SQL)."""
+    from catalog.trending import trending_recompute
+
+    return trending_recompute()

@@ -1,0 +1,161 @@
+"""Trending: one score per listing over SiteConfig's window, and the one badge rule.
+
+score = Σ over the window of weight(signal) × decay(age bucket)
+  signals: a paid order line (×quantity) 10, a review 6, add-to-cart 3, click 1.5, view 1
+  decay by age: under 1 day 1.0, 1–3 days 0.7, 3–7 days 0.45, older (still in the window) 0.2
+
+The recompute is set-based: one UPDATE whose value is a correlated subquery per signal
+(indexed on product, kind, created_at), so the database does the work for every product
+at once; no Python loop over products. Ties in the Trending sort break by average rating,
+then recency. The badge: a listing is in the computed Top N (SiteConfig) AND its score
+is above zero — the same rule everywhere, from `annotate_trending_badge`.
+"""
+
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.models import Product
+from marketplace.selectors import site_config_get
+
+WEIGHTS = {"PURCHASE": 10.0, "REVIEW": 6.0, "ADD_TO_CART": 3.0, "CLICK": 1.5, "VIEW": 1.0}
+DECAY = [(timedelta(days=1), 1.0), (timedelta(days=3), 0.7), (timedelta(days=7), 0.45)]
+OLDER = 0.2
+TOP_IDS_CACHE_KEY = "catalog:trending:top-ids:v1"
+
+
+def _decay(field: str, now) -> Case:
+    return Case(
+        *[When(**{f"{field}__gte": now - age}, then=Value(weight)) for age, weight in DECAY],
+        default=Value(OLDER),
+        output_field=FloatField(),
+    )
+
+
+def _weighted_sum(queryset, *, time_field: str, now, per_row=None) -> Subquery:
+    amount = _decay(time_field, now)
+    if per_row is not None:
+        amount = ExpressionWrapper(amount * per_row, output_field=FloatField())
+    return Subquery(
+        queryset.values("product_id")
+        .annotate(total=Sum(amount, output_field=FloatField()))
+        .values("total")[:1],
+        output_field=FloatField(),
+    )
+
+
+def trending_recompute(*, now=None) -> int:
+    """Recompute `trending_score` for every product in one statement. Idempotent.
+    Returns the number of products updated."""
+    from analytics.models import ProductEngagementEvent
+    from orders.models import Order, OrderItem
+
+    now = now or timezone.now()
+    start = now - timedelta(days=site_config_get().trending_window_days)
+    events = ProductEngagementEvent.objects.filter(product_id=OuterRef("pk"), created_at__gte=start)
+    signals = [
+        WEIGHTS[kind]
+        * Coalesce(
+            _weighted_sum(events.filter(kind=kind), time_field="created_at", now=now), Value(0.0)
+        )
+        for kind in ("VIEW", "CLICK", "ADD_TO_CART")
+    ]
+    purchases = OrderItem.objects.filter(
+        product_id=OuterRef("pk"), order__status=Order.Status.PAID, order__paid_at__gte=start
+    )
+    signals.append(
+        WEIGHTS["PURCHASE"]
+        * Coalesce(
+            _weighted_sum(purchases, time_field="order__paid_at", now=now, per_row=F("quantity")),
+            Value(0.0),
+        )
+    )
+    review_model = _review_model()
+    if review_model is not None:
+        reviews = review_model.objects.filter(product_id=OuterRef("pk"), created_at__gte=start)
+        signals.append(
+            WEIGHTS["REVIEW"]
+            * Coalesce(_weighted_sum(reviews, time_field="created_at", now=now), Value(0.0))
+        )
+    score = signals[0]
+    for signal in signals[1:]:
+        score = score + signal
+    updated = Product.objects.update(trending_score=ExpressionWrapper(score, FloatField()))
+    cache.delete(TOP_IDS_CACHE_KEY)
+    return updated
+
+
+def _review_model():
+    from django.apps import apps
+
+    try:
+        return apps.get_model("catalog", "Review")
+    except LookupError:  # reviews arrive with their own migration
+        return None
+
+
+def rating_average_expression() -> Case:
+    """The average rating as a SQL expression (NULL when unrated), for sorting."""
+    return Case(
+        When(
+            rating_count__gt=0,
+            then=ExpressionWrapper(
+                F("rating_sum") * 1.0 / F("rating_count"),
+                output_field=DecimalField(max_digits=4, decimal_places=2),
+            ),
+        ),
+        default=None,
+    )
+
+
+def trending_top_ids() -> frozenset[int]:
+    """Ids of the computed Top N public listings with a score above zero (cached until
+    the next recompute or for a minute)."""
+    ids = cache.get(TOP_IDS_CACHE_KEY)
+    if ids is None:
+        from catalog.selectors import PUBLIC
+
+        top_n = site_config_get().trending_top_n
+        ids = frozenset(
+            Product.objects.filter(PUBLIC, trending_score__gt=0)
+            .order_by("-trending_score", "-published_at")
+            .values_list("pk", flat=True)[:top_n]
+        )
+        cache.set(TOP_IDS_CACHE_KEY, ids, 60)
+    return ids
+
+
+def annotate_trending_badge(products) -> list:
+    """Set `p.trending_badge` by the one rule (computed Top N and score > 0)."""
+    top = trending_top_ids()
+    products = list(products)
+    for product in products:
+        product.trending_badge = product.pk in top and product.trending_score > 0
+    return products
+
+
+def trending_order() -> list:
+    """Manual override first (rank 1 = first), then score, rating, recency."""
+    return [
+        F("trending_override_rank").asc(nulls_last=True),
+        F("trending_score").desc(),
+        F("rating_avg").desc(nulls_last=True),
+        F("published_at").desc(nulls_last=True),
+    ]
+
+
+__all__ = ["annotate_trending_badge", "trending_order", "trending_recompute"]
