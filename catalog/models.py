@@ -335,3 +335,112 @@ class DigitalAsset(models.Model):
     @property
     def can_preview(self) -> bool:
         return self.kind in {self.Kind.STL, self.Kind.THREE_MF, self.Kind.OBJ}
+
+
+# ------------------------------------------------------------------------------
+# Reviews, seller replies, favorites and the wishlist (writes: catalog.reviews and
+# catalog.favorites). The product's rating_count/rating_sum cache the visible reviews.
+# ------------------------------------------------------------------------------
+class Review(models.Model):
+    """One buyer's rating and text for a product: one per author and product, editable.
+
+    Only verified buyers of a paid, not-refunded line, or downloaders of a free file,
+    may write one (`catalog.reviews.review_eligibility`). A hidden review (moderation)
+    is left out of the page and of the product's rating aggregates.
+    """
+
+    RATING_MIN, RATING_MAX = 1, 5
+    BODY_MIN_LENGTH, BODY_MAX_LENGTH = 10, 5000
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    # PROTECT, as for order buyers: deleting an account must not silently skew ratings.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(RATING_MIN), MaxValueValidator(RATING_MAX)]
+    )
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    # Bought (a paid line, `order_item` set) or downloaded free: both are first-hand.
+    is_verified_purchase = models.BooleanField(default=False)
+    order_item = models.ForeignKey(
+        "orders.OrderItem",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviews",
+    )
+    is_hidden = models.BooleanField(default=False, help_text="Hidden by moderation.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "is_hidden", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "author"], name="review_one_per_author"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ on {self.product_id} by {self.author_id}"
+
+
+class ReviewReply(models.Model):
+    """The seller's one public answer to a review (editable)."""
+
+    BODY_MAX_LENGTH = 2000
+
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="reply")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_replies"
+    )
+    body = models.TextField(max_length=BODY_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "review replies"
+
+    def __str__(self) -> str:
+        return f"Reply to review {self.review_id}"
+
+
+class Favorite(models.Model):
+    """A product the user liked."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites"
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="favorite_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"♥ {self.product_id} by {self.user_id}"
+
+
+class WishlistItem(models.Model):
+    """A product the user wants to buy later (moved to the cart from the saved page)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishlist_items"
+    )
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wishlist_items")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="wishlist_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"Wishlist {self.product_id} for {self.user_id}"

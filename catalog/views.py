@@ -9,6 +9,7 @@ from analytics.services import product_view_record, search_miss_record
 from catalog import services
 from catalog.forms import BrowseForm, DigitalAssetUploadForm, ListingForm, ProductImageUploadForm
 from catalog.models import Category, Product
+from catalog.reviews import product_reviews_context
 from catalog.search import (
     SORTS,
     BrowseFilters,
@@ -72,6 +73,7 @@ class ProductDetailView(View):
                 "is_owner": is_owner,
                 "can_download": can_download,
                 "seller_profile": getattr(product.seller, "seller_profile", None),
+                **product_reviews_context(product=product, user=request.user),
                 "more_like_this": annotate_trending_badge(
                     annotate_buyability(products_like(product), user=request.user)
                 ),

@@ -355,6 +355,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 DEFAULT_CURRENCY = "usd"
+# How long after payment the "review your purchase" email goes out.
+REVIEW_REQUEST_DELAY_SECONDS = env_int("REVIEW_REQUEST_DELAY_SECONDS", 7 * 24 * 3600)
 
 # ------------------------------------------------------------------------------
 # Logging: every line carries rid, user id and path (marketplace/observability.py)

@@ -14,6 +14,7 @@ urlpatterns = [
     path(env_str("ADMIN_URL", "admin/"), admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("catalog.urls")),
+    path("", include("catalog.urls_social")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("downloads.urls")),

@@ -379,6 +379,9 @@ def order_paid_followups(*, order_id: int) -> None:
     from orders.emails import order_send_paid_emails
 
     order_send_paid_emails(order_id=order_id)
+    from catalog.reviews import review_request_schedule
+
+    review_request_schedule(order_id=order_id)
 
 
 __all__ = [

@@ -299,8 +299,7 @@ class Command(BaseCommand):
             timings.sort()
             p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
             self.stdout.write(
-                f"{name:32} {len(executed):>7} "
-                f"{statistics.median(timings):>8.1f} {p95:>8.1f}"
+                f"{name:32} {len(executed):>7} {statistics.median(timings):>8.1f} {p95:>8.1f}"
             )
 
 

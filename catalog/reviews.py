@@ -1,0 +1,353 @@
+"""Reviews and seller replies: services (writes) and selectors (reads) in one module.
+
+Who may review: a verified account that is not the seller and either bought the product
+on a PAID order whose line is not refunded, or downloaded it as a free file. One review
+per author and product, editable. `Product.rating_count` / `rating_sum` cache the
+visible reviews: every write that changes them locks the product row and moves them by
+the exact delta with F(), so they never drift (create +1/+rating, edit +0/+(new - old),
+hide -1/-rating, unhide +1/+rating).
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Sum
+from django.urls import reverse
+
+from catalog.models import Product, Review, ReviewReply
+from catalog.tasks_social import review_request_send_task
+from downloads.models import ProductDownloadEvent
+from marketplace.exceptions import ApplicationError
+from marketplace.models import User
+from marketplace.selectors import user_has_verified_email
+from messaging.models import EmailLog
+from moderation.models import Report
+from orders.models import Order, OrderItem
+
+REVIEW_REQUEST_DEFAULT_DELAY_SECONDS = 7 * 24 * 3600
+REVIEWS_SHOWN = 50
+REPLY_MIN_LENGTH = 2
+
+
+# ------------------------------------------------------------------------------
+# Eligibility
+# ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Eligibility:
+    reason: str  # "" when the user may review
+    order_item: OrderItem | None = None
+
+
+def _eligibility(*, product: Product, user: User, verified: bool | None = None) -> _Eligibility:
+    if not user.is_authenticated:
+        return _Eligibility("Sign in to review this listing.")
+    if verified is None:
+        verified = user_has_verified_email(user)
+    if not verified:
+        return _Eligibility("Verify your email address to write reviews.")
+    if product.seller_id == user.pk:
+        return _Eligibility("You cannot review your own listing.")
+    if not product.is_public or not product.seller.is_active:
+        return _Eligibility("This listing cannot be reviewed.")
+    line = (
+        OrderItem.objects.filter(
+            product=product,
+            order__buyer=user,
+            order__status=Order.Status.PAID,
+            refunded_at__isnull=True,
+        )
+        .order_by("-order__paid_at", "-pk")
+        .first()
+    )
+    if line is not None:
+        return _Eligibility("", order_item=line)
+    # A free download (no order line behind it) is first-hand use too. A download made
+    # through a purchase points at its line, so a refunded purchase does not count here.
+    if (
+        product.kind == Product.Kind.FILE
+        and ProductDownloadEvent.objects.filter(
+            product=product, user=user, order_item__isnull=True
+        ).exists()
+    ):
+        return _Eligibility("")
+    if product.kind == Product.Kind.FILE and product.is_free:
+        return _Eligibility("Download this file first: reviews come from people who have it.")
+    return _Eligibility("Only buyers of this listing can review it.")
+
+
+def review_eligibility(*, product: Product, user: User) -> str:
+    """Why `user` may not write (or edit) a review of `product`, or "" if they may."""
+    return _eligibility(product=product, user=user).reason
+
+
+# ------------------------------------------------------------------------------
+# Services
+# ------------------------------------------------------------------------------
+def _lock_product(product_id: int) -> None:
+    # Every write that moves the aggregates takes this lock first: one order, no deadlock.
+    list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk"))
+
+
+def _adjust_rating(product_id: int, *, count: int, total: int) -> None:
+    if count or total:
+        Product.objects.filter(pk=product_id).update(
+            rating_count=F("rating_count") + count, rating_sum=F("rating_sum") + total
+        )
+
+
+def _clean_body(body: str, *, minimum: int, maximum: int, what: str) -> str:
+    body = (body or "").strip()
+    if len(body) < minimum:
+        raise ApplicationError(f"Write at least {minimum} characters in your {what}.")
+    if len(body) > maximum:
+        raise ApplicationError(f"Keep your {what} under {maximum} characters.")
+    return body
+
+
+@transaction.atomic
+def review_upsert(*, product: Product, author: User, rating: int, body: str) -> Review:
+    """Create `author`'s review of `product`, or edit it if they already wrote one.
+
+    Refuses (ApplicationError) anyone `review_eligibility` refuses. The product row is
+    locked, so concurrent writes (even two first reviews by the same author) serialize
+    and the aggregates move by the exact delta. Editing a hidden review keeps it hidden
+    and out of the aggregates.
+    """
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        raise ApplicationError("Choose a rating from 1 to 5 stars.")
+    if not Review.RATING_MIN <= rating <= Review.RATING_MAX:
+        raise ApplicationError("Choose a rating from 1 to 5 stars.")
+    body = _clean_body(
+        body, minimum=Review.BODY_MIN_LENGTH, maximum=Review.BODY_MAX_LENGTH, what="review"
+    )
+    _lock_product(product.pk)
+    product = Product.objects.select_related("seller").get(pk=product.pk)
+    eligibility = _eligibility(product=product, user=author)
+    if eligibility.reason:
+        raise ApplicationError(eligibility.reason)
+    review = Review.objects.filter(product=product, author=author).first()
+    if review is None:
+        review = Review(product=product, author=author)
+        count, old_rating = 1, 0
+    else:
+        count, old_rating = 0, review.rating
+    review.rating = rating
+    review.body = body
+    review.is_verified_purchase = True
+    if eligibility.order_item is not None:
+        review.order_item = eligibility.order_item
+    review.full_clean()
+    review.save()
+    if not review.is_hidden:
+        _adjust_rating(product.pk, count=count, total=rating - old_rating)
+    return review
+
+
+@transaction.atomic
+def review_set_hidden(*, review: Review, hidden: bool) -> Review:
+    """Moderation hides (or restores) a review; the aggregates follow. Idempotent."""
+    _lock_product(review.product_id)
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    if review.is_hidden == hidden:
+        return review
+    review.is_hidden = hidden
+    # Not `updated_at`: hiding is not the author's edit.
+    review.save(update_fields=["is_hidden"])
+    sign = -1 if hidden else 1
+    _adjust_rating(review.product_id, count=sign, total=sign * review.rating)
+    return review
+
+
+@transaction.atomic
+def product_rating_recount(*, product_id: int) -> tuple[int, int]:
+    """Recompute `rating_count`/`rating_sum` from the visible reviews (ops repair; the
+    services above keep them exact). Returns the new (count, sum)."""
+    _lock_product(product_id)
+    totals = Review.objects.filter(product_id=product_id, is_hidden=False).aggregate(
+        count=Count("pk"), total=Sum("rating")
+    )
+    count, total = totals["count"], totals["total"] or 0
+    Product.objects.filter(pk=product_id).update(rating_count=count, rating_sum=total)
+    return count, total
+
+
+@transaction.atomic
+def review_reply_upsert(*, review: Review, seller: User, body: str) -> ReviewReply:
+    """The product's seller answers a review publicly: one reply per review, editable."""
+    body = _clean_body(
+        body, minimum=REPLY_MIN_LENGTH, maximum=ReviewReply.BODY_MAX_LENGTH, what="reply"
+    )
+    review = Review.objects.select_for_update().select_related("product").get(pk=review.pk)
+    if review.product.seller_id != seller.pk:
+        raise ApplicationError("Only the seller of this listing can reply to its reviews.")
+    if review.is_hidden:
+        raise ApplicationError("This review was removed by our moderators.")
+    reply = ReviewReply.objects.filter(review=review).first() or ReviewReply(
+        review=review, seller=seller
+    )
+    reply.body = body
+    reply.full_clean()
+    reply.save()
+    return reply
+
+
+def review_report(*, review: Review, reporter: User, reason: str, details: str = "") -> Report:
+    """Report a review to the moderators: one open report per reporter and review."""
+    if reason not in Report.Reason.values:
+        raise ApplicationError("Choose why you are reporting this review.")
+    if not user_has_verified_email(reporter):
+        raise ApplicationError("Verify your email address to report reviews.")
+    if review.author_id == reporter.pk:
+        raise ApplicationError("You cannot report your own review.")
+    if review.is_hidden:
+        raise ApplicationError("This review has already been removed.")
+    details = (details or "").strip()
+    if len(details) > 1000:
+        raise ApplicationError("Keep the details under 1000 characters.")
+    already = ApplicationError("You have already reported this review; our team will look at it.")
+    if Report.objects.filter(review=review, reporter=reporter, status=Report.Status.OPEN).exists():
+        raise already
+    report = Report(review=review, reporter=reporter, reason=reason, details=details)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError as exc:  # a double submit raced past the check above
+        raise already from exc
+    return report
+
+
+# ------------------------------------------------------------------------------
+# Review-request email, some days after payment
+# ------------------------------------------------------------------------------
+def review_request_delay_seconds() -> int:
+    return int(
+        getattr(settings, "REVIEW_REQUEST_DELAY_SECONDS", REVIEW_REQUEST_DEFAULT_DELAY_SECONDS)
+    )
+
+
+def review_request_schedule(*, order_id: int) -> None:
+    """Queue the review-request email for a paid order, `REVIEW_REQUEST_DELAY_SECONDS`
+    (default 7 days) from now, after the current transaction commits."""
+    delay = review_request_delay_seconds()
+    transaction.on_commit(
+        lambda: review_request_send_task.apply_async((order_id,), countdown=delay)
+    )
+
+
+def review_request_send(*, order_id: int) -> EmailLog | None:
+    """Email the buyer of a paid order once (key `review-request-order-<id>`), listing
+    the products they can still review: lines refunded by now, listings no longer
+    public and products they already reviewed are left out. Nothing to list: no email.
+    Safe to run twice."""
+    from messaging.services import email_send
+
+    order = Order.objects.filter(pk=order_id, status=Order.Status.PAID).first()
+    if order is None:
+        return None
+    items = [
+        item
+        for item in order.items.filter(refunded_at__isnull=True).select_related("product__seller")
+        if item.product.is_public and item.product.seller.is_active
+    ]
+    reviewed = set()
+    if order.buyer_id:
+        reviewed = set(
+            Review.objects.filter(
+                author_id=order.buyer_id, product_id__in=[i.product_id for i in items]
+            ).values_list("product_id", flat=True)
+        )
+    lines, seen = [], set()
+    for item in items:
+        if item.product_id in reviewed or item.product_id in seen:
+            continue
+        seen.add(item.product_id)
+        lines.append(
+            {
+                "title": item.product.title,
+                "product_path": item.product.get_absolute_url(),
+                "review_path": reverse(
+                    "social:review-edit", kwargs={"product_pk": item.product_id}
+                ),
+            }
+        )
+    if not lines:
+        return None
+    return email_send(
+        key=f"review-request-order-{order.pk}",
+        to=order.email,
+        template="catalog/emails/review_request",
+        context={"order": order, "lines": lines, "is_guest": order.buyer_id is None},
+    )
+
+
+# ------------------------------------------------------------------------------
+# Selectors
+# ------------------------------------------------------------------------------
+def _author_display(user: User) -> str:
+    """ "Ada L." from the account's name; never any part of the email address."""
+    parts = (user.name or "").split()
+    if not parts:
+        return "Verified buyer"
+    if len(parts) == 1:
+        return parts[0]
+    return f"{parts[0]} {parts[-1][0]}."
+
+
+def _decorate(review: Review) -> Review:
+    review.author_display = _author_display(review.author)
+    review.was_edited = review.updated_at - review.created_at > timedelta(minutes=1)
+    try:
+        review.public_reply = review.reply
+    except ReviewReply.DoesNotExist:
+        review.public_reply = None
+    return review
+
+
+def reviews_for_product(product: Product, *, limit: int = REVIEWS_SHOWN) -> list[Review]:
+    """The newest visible reviews of `product` with author and seller reply, in one
+    query; each carries `author_display`, `was_edited` and `public_reply`."""
+    reviews = (
+        Review.objects.filter(product=product, is_hidden=False)
+        .select_related("author", "reply")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [_decorate(review) for review in reviews]
+
+
+def product_reviews_context(*, product: Product, user: User) -> dict:
+    """What the product page's reviews section and save buttons need; merge it into
+    ProductDetailView's context."""
+    from catalog.favorites import saved_state
+
+    verified = user_has_verified_email(user) if user.is_authenticated else False
+    eligibility = _eligibility(product=product, user=user, verified=verified)
+    my_review = None
+    reported: set[int] = set()
+    if user.is_authenticated:
+        my_review = (
+            Review.objects.filter(product=product, author=user)
+            .select_related("author", "reply")
+            .first()
+        )
+        if my_review is not None:
+            _decorate(my_review)
+        reported = set(
+            Report.objects.filter(
+                reporter=user, status=Report.Status.OPEN, review__product=product
+            ).values_list("review_id", flat=True)
+        )
+    is_favorite, in_wishlist = saved_state(user=user, product_ids=[product.pk])[product.pk]
+    average = product.rating_average
+    return {
+        "reviews": reviews_for_product(product),
+        "review_eligibility": eligibility.reason,
+        "my_review": my_review,
+        "review_stars": int(average + 0.5) if average is not None else 0,
+        "reported_review_ids": reported,
+        "report_reasons": Report.Reason.choices,
+        "is_favorite": is_favorite,
+        "in_wishlist": in_wishlist,
+        "can_save": verified and product.seller_id != user.pk,
+    }

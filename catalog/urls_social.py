@@ -1,0 +1,28 @@
+from django.urls import path
+
+import marketplace.converters  # noqa: F401  registers <id:…>
+from catalog import views_social as views
+
+app_name = "social"
+
+urlpatterns = [
+    path("products/<id:product_pk>/review/", views.ReviewEditView.as_view(), name="review-edit"),
+    path("reviews/<id:review_pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
+    path("reviews/<id:review_pk>/report/", views.ReviewReportView.as_view(), name="review-report"),
+    path(
+        "products/<id:product_pk>/favorite/",
+        views.FavoriteToggleView.as_view(),
+        name="favorite-toggle",
+    ),
+    path(
+        "products/<id:product_pk>/wishlist/",
+        views.WishlistToggleView.as_view(),
+        name="wishlist-toggle",
+    ),
+    path(
+        "products/<id:product_pk>/wishlist/move-to-cart/",
+        views.WishlistMoveToCartView.as_view(),
+        name="wishlist-move-to-cart",
+    ),
+    path("saved/", views.SavedListView.as_view(), name="saved"),
+]

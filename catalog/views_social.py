@@ -1,0 +1,321 @@
+"""Reviews, seller replies, reports, favorites and the wishlist (URL namespace "social").
+
+Every view states who may use it; objects are looked up scoped to the requester. Rules
+live in catalog.reviews / catalog.favorites; views turn ApplicationError into a form
+error (4xx) or a flash message.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from analytics.models import ProductEngagementEvent
+from analytics.services import engagement_record
+from catalog.favorites import (
+    favorite_toggle,
+    product_get_saveable,
+    saved_lists_for_user,
+    saved_state,
+    wishlist_move_to_cart,
+    wishlist_toggle,
+)
+from catalog.models import Product, Review, ReviewReply
+from catalog.reviews import (
+    review_eligibility,
+    review_reply_upsert,
+    review_report,
+    review_upsert,
+)
+from catalog.selectors import PUBLIC
+from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
+from marketplace.exceptions import ApplicationError
+from moderation.models import Report
+from orders.selectors import SESSION_CART_KEY
+
+
+# ------------------------------------------------------------------------------
+# Forms: input shape only; the rules are in the services.
+# ------------------------------------------------------------------------------
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="Your rating",
+        coerce=int,
+        choices=[
+            (5, "★★★★★ Excellent"),
+            (4, "★★★★ Good"),
+            (3, "★★★ Okay"),
+            (2, "★★ Poor"),
+            (1, "★ Bad"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    body = forms.CharField(
+        label="Your review",
+        min_length=Review.BODY_MIN_LENGTH,
+        max_length=Review.BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What did you print or receive, and how did it turn out? At least 10 characters.",
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your public reply",
+        max_length=ReviewReply.BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(label="What is wrong with this review?", choices=Report.Reason)
+    details = forms.CharField(
+        label="Anything else our team should know?",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.headers.get("Referer") or fallback
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+# ------------------------------------------------------------------------------
+# Reviews
+# ------------------------------------------------------------------------------
+def _public_product(pk: int) -> Product:
+    product = (
+        Product.objects.filter(PUBLIC)
+        .select_related("seller__seller_profile", "cover_image")
+        .filter(pk=pk)
+        .first()
+    )
+    if product is None:
+        raise Http404("No such listing.")
+    return product
+
+
+class ReviewEditView(VerifiedEmailRequiredMixin, View):
+    """Verified users who bought the product (or downloaded it free): write or edit their
+    one review. Anyone else signed in gets a 403 page saying why."""
+
+    def _render(self, request, product, form, *, status=200, reason=""):
+        my_review = Review.objects.filter(product=product, author=request.user).first()
+        return render(
+            request,
+            "catalog/review_form.html",
+            {
+                "mode": "review",
+                "p": product,
+                "form": form,
+                "my_review": my_review,
+                "reason": reason,
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, product_pk: int) -> HttpResponse:
+        product = _public_product(product_pk)
+        reason = review_eligibility(product=product, user=request.user)
+        if reason:
+            return self._render(request, product, None, status=403, reason=reason)
+        mine = Review.objects.filter(product=product, author=request.user).first()
+        initial = {"rating": mine.rating, "body": mine.body} if mine else {}
+        return self._render(request, product, ReviewForm(initial=initial))
+
+    def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
+        product = _public_product(product_pk)
+        reason = review_eligibility(product=product, user=request.user)
+        if reason:
+            return self._render(request, product, None, status=403, reason=reason)
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            existed = Review.objects.filter(product=product, author=request.user).exists()
+            try:
+                review_upsert(product=product, author=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    "Your review was updated." if existed else "Thank you: your review is live.",
+                )
+                return redirect(product.get_absolute_url() + "#reviews")
+        return self._render(request, product, form, status=400)
+
+
+class ReviewReplyView(SellerRequiredMixin, View):
+    """The product's seller: post or edit their one public reply to a review. Reviews of
+    other sellers' listings are a 404."""
+
+    def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
+        review = (
+            Review.objects.select_related("product__seller__seller_profile", "author")
+            .filter(pk=review_pk, product__seller=request.user, is_hidden=False)
+            .first()
+        )
+        if review is None:
+            raise Http404("No such review.")
+        form = ReplyForm(request.POST)
+        if form.is_valid():
+            try:
+                review_reply_upsert(review=review, seller=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                form.add_error("body", exc.message)
+            else:
+                messages.success(request, "Your reply is public.")
+                return redirect(f"{review.product.get_absolute_url()}#review-{review.pk}")
+        return render(
+            request,
+            "catalog/review_form.html",
+            {"mode": "reply", "p": review.product, "review": review, "form": form},
+            status=400,
+        )
+
+
+class ReviewReportView(VerifiedEmailRequiredMixin, View):
+    """Verified users: report someone else's visible review to the moderators."""
+
+    def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
+        review = (
+            Review.objects.select_related("product__seller__seller_profile", "author")
+            .filter(pk=review_pk, is_hidden=False, product__in=Product.objects.filter(PUBLIC))
+            .first()
+        )
+        if review is None:
+            raise Http404("No such review.")
+        back = f"{review.product.get_absolute_url()}#review-{review.pk}"
+        form = ReportForm(request.POST)
+        if not form.is_valid():
+            return render(
+                request,
+                "catalog/review_form.html",
+                {"mode": "report", "p": review.product, "review": review, "form": form},
+                status=400,
+            )
+        try:
+            review_report(review=review, reporter=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Thank you. Our team will look at this review.")
+        return redirect(back)
+
+
+# ------------------------------------------------------------------------------
+# Favorites and wishlist
+# ------------------------------------------------------------------------------
+class _HtmxLoginMixin:
+    """htmx follows a redirect and would swap the login page into the button: send a
+    signed-out visitor's htmx request to the login page with HX-Redirect instead."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if _is_htmx(request) and not request.user.is_authenticated:
+            back = _next_url(request, "/")
+            response = HttpResponse(status=200)
+            response["HX-Redirect"] = redirect_to_login(back).url
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+
+class _SaveToggleView(_HtmxLoginMixin, VerifiedEmailRequiredMixin, View):
+    """Verified users. POST: with htmx, answer the re-rendered buttons; without, redirect
+    back with a message."""
+
+    toggle = None
+    on_message = off_message = ""
+
+    def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
+        product = product_get_saveable(user=request.user, pk=product_pk)
+        if product is None:
+            raise Http404("No such listing.")
+        back = _next_url(request, product.get_absolute_url())
+        error, now_on = "", False
+        try:
+            now_on = self.toggle(user=request.user, product=product)
+        except ApplicationError as exc:
+            error = exc.message
+        if _is_htmx(request):
+            is_favorite, in_wishlist = saved_state(user=request.user, product_ids=[product.pk])[
+                product.pk
+            ]
+            return render(
+                request,
+                "catalog/partials/favorite_buttons.html",
+                {
+                    "p": product,
+                    "is_favorite": is_favorite,
+                    "in_wishlist": in_wishlist,
+                    "can_save": True,
+                    "next": back,
+                    "save_error": error,
+                },
+            )
+        if error:
+            messages.error(request, error)
+        else:
+            template = self.on_message if now_on else self.off_message
+            messages.success(request, template.format(title=product.title))
+        return redirect(back)
+
+
+class FavoriteToggleView(_SaveToggleView):
+    toggle = staticmethod(favorite_toggle)
+    on_message = "“{title}” is in your favorites."
+    off_message = "“{title}” is no longer in your favorites."
+
+
+class WishlistToggleView(_SaveToggleView):
+    toggle = staticmethod(wishlist_toggle)
+    on_message = "“{title}” is on your wishlist."
+    off_message = "“{title}” is off your wishlist."
+
+
+class SavedListView(VerifiedEmailRequiredMixin, View):
+    """Verified users: their favorites and wishlist on one page."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        saved = saved_lists_for_user(user=request.user)
+        return render(
+            request,
+            "catalog/favorites.html",
+            {"favorites": saved.favorites, "wishlist": saved.wishlist},
+        )
+
+
+class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
+    """Verified users. POST: move a wishlist item into the session cart; what the cart
+    refuses (can_buy, stock) stays on the wishlist with the reason as a message."""
+
+    def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
+        product = product_get_saveable(user=request.user, pk=product_pk)
+        if product is None:
+            raise Http404("No such listing.")
+        back = _next_url(request, reverse("social:saved"))
+        try:
+            request.session[SESSION_CART_KEY] = wishlist_move_to_cart(
+                user=request.user, product=product, cart=request.session.get(SESSION_CART_KEY, {})
+            )
+        except ApplicationError as exc:
+            messages.error(request, f"“{product.title}”: {exc.message}")
+            return redirect(back)
+        engagement_record(
+            product_id=product.pk,
+            kind=ProductEngagementEvent.Kind.ADD_TO_CART,
+            user=request.user,
+            session_key=request.session.session_key or "",
+        )
+        messages.success(request, f"“{product.title}” moved to your cart.")
+        return redirect(back)
