@@ -185,6 +185,8 @@ class Product(models.Model):
     class Meta:
         # Drafts (no published_at) last on every database, as on SQLite.
         ordering = [models.F("published_at").desc(nulls_last=True), "-created_at"]
+        # The browse pages' partial sort indexes are PostgreSQL-only (NULLS LAST):
+        # analytics/migrations/0003_search_indexes.py.
         indexes = [
             models.Index(fields=["status", "is_taken_down", "-published_at"]),
             models.Index(fields=["seller", "status"]),

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, TextField, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils.text import slugify
 
 from catalog.models import Category, Product, Tag
 from catalog.selectors import product_queryset_public
@@ -83,7 +83,6 @@ def _apply_search(qs: QuerySet, q: str) -> tuple[QuerySet, bool]:
     if not q:
         return qs, False
     if is_postgres():
-        from django.contrib.postgres.aggregates import StringAgg
         from django.contrib.postgres.search import (
             SearchQuery,
             SearchRank,
@@ -91,27 +90,39 @@ def _apply_search(qs: QuerySet, q: str) -> tuple[QuerySet, bool]:
             TrigramWordSimilarity,
         )
 
-        tags = Subquery(
-            Tag.objects.filter(products=OuterRef("pk"))
-            .values("products")
-            .annotate(names=StringAgg("name", delimiter=" "))
-            .values("names")[:1]
-        )
-        vector = (
-            SearchVector("title", weight="A", config="english")
-            + SearchVector(
-                Coalesce(tags, Value(""), output_field=TextField()), weight="B", config="english"
-            )
-            + SearchVector("description", weight="C", config="english")
+        # The same expression as the GIN index in analytics/migrations/0003: keep in step.
+        vector = SearchVector("title", weight="A", config="english") + SearchVector(
+            "description", weight="C", config="english"
         )
         query = SearchQuery(q, search_type="websearch", config="english")
-        qs = qs.annotate(
-            document=vector,
-            rank=SearchRank(vector, query),
-            # word similarity: the query against the best-matching words of the title,
-            # so "planer" still finds "Self-Watering Planter".
+        tag_slugs = [slugify(word) for word in q.split() if slugify(word)]
+        # Each way of matching uses its own index (full-text GIN, trigram GIN on the
+        # title, the tag join); their union of ids keeps PostgreSQL off a sequential scan.
+        matches = (
+            Product.objects.annotate(document=vector)
+            .filter(document=query)
+            .values("pk")
+            .union(
+                # word similarity (`%>`): "planer" finds "Self-Watering Planter"
+                Product.objects.filter(title__trigram_word_similar=q).values("pk"),
+                Product.tags.through.objects.filter(tag__slug__in=tag_slugs).values("product_id"),
+            )
+        )
+        tagged = Tag.objects.filter(products=OuterRef("pk"), slug__in=tag_slugs)
+        title_vector = SearchVector("title", config="english")
+        # Rank only what matched, in tiers: a title hit over a tag hit over a description
+        # hit, then by how well the title matches. Only titles are parsed per row here
+        # (short); descriptions are matched through the index, never re-parsed.
+        qs = qs.filter(pk__in=matches).annotate(
+            title_document=title_vector,
+            rank=Case(
+                When(title_document=query, then=Value(3.0)),
+                When(Exists(tagged), then=Value(2.0)),
+                default=Value(1.0),
+            )
+            + SearchRank(title_vector, query),
             similarity=TrigramWordSimilarity(q, "title"),
-        ).filter(Q(document=query) | Q(similarity__gt=TRIGRAM_THRESHOLD))
+        )
         return qs, True
     words = q.split()
     for word in words:

@@ -19,6 +19,8 @@ def product_queryset_public() -> QuerySet[Product]:
     return (
         Product.objects.filter(PUBLIC)
         .select_related("seller__seller_profile", "cover_image", "category")
+        # Cards never show the long text; leaving it out keeps sorted pages narrow.
+        .defer("description", "description_html")
         .annotate(seller_ready=seller_ready_subquery())
     )
 

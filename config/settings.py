@@ -36,6 +36,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # search lookups (trigram); inert on SQLite
     "django.forms",  # FORM_RENDERER below finds Django's widget templates here
 ]
 THIRD_PARTY_APPS = [
@@ -106,6 +107,12 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Search typo tolerance: a title word this similar to the query counts as a match
+        # (pg_trgm's `%>`; 0.6 by default misses "planer" → "planter").
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            "-c pg_trgm.word_similarity_threshold=0.5"
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
