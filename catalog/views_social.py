@@ -11,7 +11,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from analytics.models import ProductEngagementEvent
@@ -34,6 +33,7 @@ from catalog.reviews import (
 from catalog.selectors import PUBLIC
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
+from marketplace.http import safe_next_url
 from moderation.models import Report
 from orders.selectors import SESSION_CART_KEY
 
@@ -83,13 +83,6 @@ class ReportForm(forms.Form):
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _next_url(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.headers.get("Referer") or fallback
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
 
 
 # ------------------------------------------------------------------------------
@@ -223,7 +216,7 @@ class _HtmxLoginMixin:
 
     def dispatch(self, request, *args, **kwargs):
         if _is_htmx(request) and not request.user.is_authenticated:
-            back = _next_url(request, "/")
+            back = safe_next_url(request, "/")
             response = HttpResponse(status=200)
             response["HX-Redirect"] = redirect_to_login(back).url
             return response
@@ -241,7 +234,7 @@ class _SaveToggleView(_HtmxLoginMixin, VerifiedEmailRequiredMixin, View):
         product = product_get_saveable(user=request.user, pk=product_pk)
         if product is None:
             raise Http404("No such listing.")
-        back = _next_url(request, product.get_absolute_url())
+        back = safe_next_url(request, product.get_absolute_url())
         error, now_on = "", False
         try:
             now_on = self.toggle(user=request.user, product=product)
@@ -303,7 +296,7 @@ class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
         product = product_get_saveable(user=request.user, pk=product_pk)
         if product is None:
             raise Http404("No such listing.")
-        back = _next_url(request, reverse("social:saved"))
+        back = safe_next_url(request, reverse("social:saved"))
         try:
             request.session[SESSION_CART_KEY] = wishlist_move_to_cart(
                 user=request.user, product=product, cart=request.session.get(SESSION_CART_KEY, {})

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 
 from analytics.models import ProductEngagementEvent
@@ -10,6 +9,7 @@ from analytics.services import engagement_record
 from catalog.models import Product
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
+from marketplace.http import safe_next_url
 from orders import services
 from orders.emails import order_buyer_url
 from orders.forms import CartAddForm, CartUpdateForm, CheckoutForm, ShipForm
@@ -24,13 +24,6 @@ from orders.selectors import (
 )
 
 
-def _back(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.headers.get("Referer") or fallback
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
-
-
 def _cart(request: HttpRequest) -> dict:
     return request.session.get(SESSION_CART_KEY, {})
 
@@ -42,13 +35,13 @@ class CartAddView(View):
         form = CartAddForm(request.POST)
         if not form.is_valid():
             messages.error(request, "That item could not be added to your cart.")
-            return redirect(_back(request, "/"))
+            return redirect(safe_next_url(request, "/"))
         product = (
             Product.objects.select_related("seller")
             .filter(pk=form.cleaned_data["product_id"])
             .first()
         )
-        back = _back(request, product.get_absolute_url() if product else "/")
+        back = safe_next_url(request, product.get_absolute_url() if product else "/")
         if product is None:
             messages.error(request, "This listing is not available.")
             return redirect(back)
