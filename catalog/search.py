@@ -9,8 +9,21 @@ both. Every listing query here stays a constant number of SQL statements per pag
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.utils.text import slugify
 
 from catalog.models import Category, Product, Tag
@@ -27,6 +40,20 @@ SORTS = {
     "downloads": "Most downloaded",
 }
 TRIGRAM_THRESHOLD = 0.5
+# Sort keys written exactly as the partial indexes in analytics/migrations/0003 expect.
+NEWEST = F("published_at").desc(nulls_last=True)
+TOP_SCORE = ExpressionWrapper(F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField())
+TOP_RATED_PAGE = 24
+
+
+def _enough_top_rated(qualified: QuerySet, minimum: int) -> bool:
+    """Whether a full page qualifies for Top Rated (cached a minute; it changes slowly)."""
+    key = f"catalog:top-rated-enough:{minimum}:{hash(str(qualified.query))}"
+    enough = cache.get(key)
+    if enough is None:
+        enough = qualified.values("pk")[:TOP_RATED_PAGE].count() >= TOP_RATED_PAGE
+        cache.set(key, enough, 60)
+    return enough
 
 
 @dataclass
@@ -152,7 +179,7 @@ def product_browse(*, filters: BrowseFilters) -> BrowseResult:
     elif sort == "top":
         minimum = site_config_get().top_rated_min_reviews
         qualified = qs.filter(rating_count__gte=minimum)
-        if qualified.count() < 24 and minimum > 1:
+        if minimum > 1 and not _enough_top_rated(qualified, minimum):
             result.top_rated_fallback = True
             result.notices.append(
                 f"Few listings have {minimum} or more reviews yet, so Top Rated also shows "
@@ -161,17 +188,17 @@ def product_browse(*, filters: BrowseFilters) -> BrowseResult:
             qs = qs.filter(rating_count__gte=1)
         else:
             qs = qualified
-        qs = qs.order_by(
-            F("rating_avg").desc(nulls_last=True),
-            F("rating_count").desc(),
-            F("published_at").desc(),
+        # Every listing here has ratings, so the average is a plain division: the same
+        # expression as the PostgreSQL index `catalog_product_public_top`.
+        qs = qs.annotate(top_score=TOP_SCORE).order_by(
+            F("top_score").desc(), F("rating_count").desc(), NEWEST
         )
     elif sort == "price_asc":
-        qs = qs.order_by("price_cents", F("published_at").desc())
+        qs = qs.order_by("price_cents", NEWEST)
     elif sort == "price_desc":
-        qs = qs.order_by("-price_cents", F("published_at").desc())
+        qs = qs.order_by("-price_cents", NEWEST)
     elif sort == "downloads":
-        qs = qs.order_by("-download_count", F("published_at").desc())
+        qs = qs.order_by("-download_count", NEWEST)
     else:
         qs = qs.order_by(F("published_at").desc(nulls_last=True), "-pk")
     result.products = qs

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -31,6 +30,7 @@ from catalog.trending import annotate_trending_badge
 from downloads.selectors import download_entitlement
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
+from marketplace.pagination import CachedCountPaginator
 
 
 # ------------------------------------------------------------------------------
@@ -110,7 +110,9 @@ class BrowseView(View):
             sort=data.get("sort") or "",
         )
         result = product_browse(filters=filters)
-        page = Paginator(result.products, BROWSE_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CachedCountPaginator(result.products, BROWSE_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         products = annotate_trending_badge(annotate_buyability(page.object_list, user=request.user))
         if filters.q and page.paginator.count == 0:
             search_miss_record(query=filters.q)

@@ -22,12 +22,20 @@ SORT_INDEXES = {
         "trending_override_rank ASC NULLS LAST, trending_score DESC, published_at DESC NULLS LAST"
     ),
     "catalog_product_public_price": "price_cents, published_at DESC NULLS LAST",
+    "catalog_product_public_price_desc": "price_cents DESC, published_at DESC NULLS LAST",
     "catalog_product_public_downloads": "download_count DESC, published_at DESC NULLS LAST",
 }
 FORWARD += [
     f"CREATE INDEX IF NOT EXISTS {name} ON catalog_product ({columns}) {PUBLIC}"
     for name, columns in SORT_INDEXES.items()
 ]
+# Top Rated: the average as catalog.search.TOP_SCORE writes it, over rated listings.
+FORWARD.append(
+    "CREATE INDEX IF NOT EXISTS catalog_product_public_top ON catalog_product "
+    "(((rating_sum * 1.0) / rating_count) DESC, rating_count DESC, published_at DESC NULLS LAST) "
+    f"{PUBLIC} AND rating_count > 0"
+)
+SORT_INDEXES["catalog_product_public_top"] = ""
 BACKWARD = [
     "DROP INDEX IF EXISTS catalog_product_title_trgm",
     "DROP INDEX IF EXISTS catalog_product_fts",
