@@ -14,6 +14,7 @@ is above zero — the same rule everywhere, from `annotate_trending_badge`.
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Case,
     DecimalField,
@@ -66,13 +67,22 @@ def trending_recompute(*, now=None) -> int:
 
     now = now or timezone.now()
     start = now - timedelta(days=site_config_get().trending_window_days)
+    if connection.vendor == "postgresql":
+        updated = _recompute_postgres(now=now, start=start)
+        cache.delete(TOP_IDS_CACHE_KEY)
+        return updated
     events = ProductEngagementEvent.objects.filter(product_id=OuterRef("pk"), created_at__gte=start)
+    # One pass over a product's events for all three kinds: weight × decay per row.
+    kind_weight = Case(
+        *[When(kind=kind, then=Value(WEIGHTS[kind])) for kind in ("VIEW", "CLICK", "ADD_TO_CART")],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
     signals = [
-        WEIGHTS[kind]
-        * Coalesce(
-            _weighted_sum(events.filter(kind=kind), time_field="created_at", now=now), Value(0.0)
+        Coalesce(
+            _weighted_sum(events, time_field="created_at", now=now, per_row=kind_weight),
+            Value(0.0),
         )
-        for kind in ("VIEW", "CLICK", "ADD_TO_CART")
     ]
     purchases = OrderItem.objects.filter(
         product_id=OuterRef("pk"), order__status=Order.Status.PAID, order__paid_at__gte=start
@@ -97,6 +107,45 @@ def trending_recompute(*, now=None) -> int:
     updated = Product.objects.update(trending_score=ExpressionWrapper(score, FloatField()))
     cache.delete(TOP_IDS_CACHE_KEY)
     return updated
+
+
+def _recompute_postgres(*, now, start) -> int:
+    """The same score as the ORM path, as one statement that reads each table once
+    (GROUP BY product) instead of one correlated subquery per listing: 1M events in a
+    few seconds. Only rows whose score changed are written."""
+    bounds = [now - age for age, _ in DECAY]
+
+    def decay(column: str) -> str:
+        cases = " ".join(f"WHEN {column} >= %s THEN {weight}" for _, weight in DECAY)
+        return f"(CASE {cases} ELSE {OLDER} END)"
+
+    kinds = " ".join(f"WHEN '{k}' THEN {WEIGHTS[k]}" for k in ("VIEW", "CLICK", "ADD_TO_CART"))
+    parts = [
+        f"""SELECT product_id, SUM((CASE kind {kinds} ELSE 0 END) * {decay("created_at")}) AS s
+            FROM analytics_productengagementevent WHERE created_at >= %s GROUP BY product_id""",
+        f"""SELECT oi.product_id, SUM({WEIGHTS["PURCHASE"]} * oi.quantity * {decay("o.paid_at")})
+            FROM orders_orderitem oi JOIN orders_order o ON o.id = oi.order_id
+            WHERE o.status = 'PAID' AND o.paid_at >= %s GROUP BY oi.product_id""",
+    ]
+    params = [*bounds, start, *bounds, start]
+    if _review_model() is not None:
+        parts.append(
+            f"""SELECT product_id, SUM({WEIGHTS["REVIEW"]} * {decay("created_at")})
+                FROM catalog_review WHERE created_at >= %s GROUP BY product_id"""
+        )
+        params += [*bounds, start]
+    signals = " UNION ALL ".join(f"({part})" for part in parts)
+    sql = f"""
+        WITH signals(product_id, s) AS ({signals}),
+             totals AS (SELECT product_id, SUM(s) AS score FROM signals GROUP BY product_id)
+        UPDATE catalog_product p
+           SET trending_score = COALESCE(t.score, 0)
+          FROM catalog_product q LEFT JOIN totals t ON t.product_id = q.id
+         WHERE p.id = q.id AND p.trending_score IS DISTINCT FROM COALESCE(t.score, 0)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _review_model():
