@@ -208,7 +208,7 @@ def product_browse(*, filters: BrowseFilters) -> BrowseResult:
 def product_suggestions(*, q: str, limit: int = 8) -> list[str]:
     """Titles for the search box's autocomplete: prefix matches first, then (PostgreSQL)
     close spellings."""
-    q = q.strip()
+    q = "".join(ch for ch in q if ch.isprintable()).strip()  # NUL etc. never reach SQL
     if len(q) < 2:
         return []
     base = product_queryset_public()

@@ -24,6 +24,7 @@ from downloads.services import (
     download_record,
 )
 from marketplace.access import VerifiedEmailRequiredMixin
+from orders.selectors import access_token_from
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
@@ -58,7 +59,9 @@ class _EntitledView(View):
     def entitled_product(self, request: HttpRequest, product_pk: int):
         product = Product.objects.select_related("seller").filter(pk=product_pk).first()
         entitlement = (
-            download_entitlement(product=product, user=request.user, token=request.GET.get("t"))
+            download_entitlement(
+                product=product, user=request.user, token=access_token_from(request.GET.get("t"))
+            )
             if product is not None
             else None
         )

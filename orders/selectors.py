@@ -1,3 +1,4 @@
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -9,6 +10,13 @@ from marketplace.models import User
 
 # The session cart: {"<product id>": quantity}. Written only by orders.services.
 SESSION_CART_KEY = "cart"
+_ACCESS_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def access_token_from(value: str | None) -> str | None:
+    """An order access token from a URL, or None when it cannot be one (so junk such as
+    NUL bytes never reaches a database query)."""
+    return value if value and _ACCESS_TOKEN.fullmatch(value) else None
 
 
 def cart_item_count(request: HttpRequest) -> int:

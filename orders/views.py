@@ -16,6 +16,7 @@ from orders.forms import CartAddForm, CartUpdateForm, CheckoutForm, ShipForm
 from orders.models import OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
+    access_token_from,
     cart_view,
     items_by_seller,
     order_get_for_viewer,
@@ -129,13 +130,14 @@ class OrderDetailView(View):
     """The buyer, staff, or a guest holding the order's token (`?t=`). Else 404."""
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        order = order_get_for_viewer(pk=pk, user=request.user, token=request.GET.get("t"))
+        token = access_token_from(request.GET.get("t"))
+        order = order_get_for_viewer(pk=pk, user=request.user, token=token)
         if order is None:
             raise Http404("No such order.")
         return render(
             request,
             "orders/order_detail.html",
-            {"order": order, "groups": items_by_seller(order), "token": request.GET.get("t")},
+            {"order": order, "groups": items_by_seller(order), "token": token},
         )
 
 

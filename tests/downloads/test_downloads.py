@@ -71,6 +71,12 @@ def test_the_who_may_download_matrix(client):
         ("guest with the right token", None, guest_order.access_token, 200),
         ("guest with a wrong token", None, guest_order.access_token[:-2] + "xx", 404),
         ("anonymous, no token", None, None, 404),
+        (
+            "a token with a NUL byte (never reaches SQL)",
+            None,
+            "%00" + guest_order.access_token,
+            404,
+        ),
         ("seller", product.seller, None, 200),
         ("staff", staff, None, 200),
     ]
@@ -217,12 +223,21 @@ def test_local_links_serve_byte_ranges(client):
     assert client.get(link, headers={"Range": f"bytes={len(stored) + 5}-"}).status_code == 416
 
 
-def test_a_link_for_one_file_cannot_be_rewritten_to_another():
-    product = _file_product(price_cents=0)
-    asset = product.assets.get()
-    forged = signing.dumps({"a": asset.pk + 1000, "p": product.pk}, salt="wrong-salt")
-    with pytest.raises(signing.BadSignature):
-        signing.loads(forged, salt=LINK_SALT)
+def test_a_link_for_one_file_cannot_be_rewritten_to_another(client):
+    # given a valid link to a free file, and a second (paid) file nobody bought
+    free = _file_product(price_cents=0)
+    paid = _file_product(price_cents=900)
+    link = client.get(_asset_url(free))["Location"]
+    signed = link.rstrip("/").rsplit("/", 1)[1]
+    _, rest = signed.split(":", 1)
+    # when the payload is swapped for the paid file's, keeping the old signature
+    other = signing.dumps({"a": paid.assets.get().pk, "p": paid.pk}, salt=LINK_SALT)
+    forged = other.split(":", 1)[0] + ":" + rest
+    response = client.get(reverse("downloads:file", kwargs={"signed": forged}))
+    # then it is refused, and a payload signed with another key is refused too
+    assert response.status_code == 403
+    elsewhere = signing.dumps({"a": paid.assets.get().pk, "p": paid.pk}, salt="not-ours")
+    assert client.get(reverse("downloads:file", kwargs={"signed": elsewhere})).status_code == 403
 
 
 # --- bundle ------------------------------------------------------------------------
