@@ -22,6 +22,19 @@ class Entitlement:
     order_item: object = None
 
 
+def order_line_grants_download(line) -> bool:
+    """Whether an order line (already loaded) entitles its buyer to the files: the same
+    rule `download_entitlement` applies in SQL below — a FILE line of a PAID order that
+    was not refunded."""
+    from orders.models import Order
+
+    return (
+        line.kind == Product.Kind.FILE
+        and line.order.status == Order.Status.PAID
+        and line.refunded_at is None
+    )
+
+
 def download_entitlement(*, product: Product, user, token: str | None = None) -> Entitlement | None:
     """The requester's right to `product`'s files, or None (answer with a 404 that does
     not say whether the file exists).

@@ -7,6 +7,7 @@ from django.views import View
 from analytics.models import ProductEngagementEvent
 from analytics.services import engagement_record
 from catalog.models import Product
+from downloads.selectors import order_line_grants_download
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
@@ -134,6 +135,8 @@ class OrderDetailView(View):
         order = order_get_for_viewer(pk=pk, user=request.user, token=token)
         if order is None:
             raise Http404("No such order.")
+        for item in order.items.all():
+            item.can_download = order_line_grants_download(item)
         return render(
             request,
             "orders/order_detail.html",
