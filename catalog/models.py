@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -181,6 +182,12 @@ class Product(models.Model):
     )
     rating_count = models.PositiveIntegerField(default=0, editable=False)
     rating_sum = models.PositiveIntegerField(default=0, editable=False)
+
+    # Search documents, kept by PostgreSQL itself: a trigger parses title and description
+    # whenever either is written (catalog/migrations/0004), so search reads stored vectors
+    # through GIN indexes instead of parsing rows per query. Always NULL on SQLite.
+    title_document = SearchVectorField(null=True, editable=False)
+    search_document = SearchVectorField(null=True, editable=False)  # title (A) + description (C)
 
     class Meta:
         # Drafts (no published_at) last on every database, as on SQLite.

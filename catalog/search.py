@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     Exists,
     ExpressionWrapper,
@@ -21,14 +20,13 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.utils.text import slugify
 
-from catalog.models import Category, Product, Tag
-from catalog.selectors import product_queryset_public
+from catalog.models import Category, Product
+from catalog.selectors import PUBLIC, product_queryset_public
 from catalog.trending import rating_average_expression, trending_order
+from marketplace.pagination import BROWSE_COUNT_CAP
 from marketplace.selectors import site_config_get
 
 SORTS = {
@@ -39,11 +37,11 @@ SORTS = {
     "price_desc": "Price: high to low",
     "downloads": "Most downloaded",
 }
-TRIGRAM_THRESHOLD = 0.5
 # Sort keys written exactly as the partial indexes in analytics/migrations/0003 expect.
 NEWEST = F("published_at").desc(nulls_last=True)
 TOP_SCORE = ExpressionWrapper(F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField())
 TOP_RATED_PAGE = 24
+SEARCH_RESULT_CAP = 1000  # search totals are counted this far ("1,000+ listings")
 
 
 def _enough_top_rated(qualified: QuerySet, minimum: int) -> bool:
@@ -76,6 +74,7 @@ class BrowseResult:
     sort: str
     notices: list[str] = field(default_factory=list)
     top_rated_fallback: bool = False
+    count_cap: int = BROWSE_COUNT_CAP  # totals are counted this far ("10,000+ listings")
 
 
 def is_postgres() -> bool:
@@ -105,78 +104,146 @@ def _apply_filters(qs: QuerySet, f: BrowseFilters) -> QuerySet:
     return qs
 
 
-def _apply_search(qs: QuerySet, q: str) -> tuple[QuerySet, bool]:
-    """Returns (queryset, ranked). Ranked querysets carry a `rank` annotation."""
-    if not q:
-        return qs, False
-    if is_postgres():
-        from django.contrib.postgres.search import (
-            SearchQuery,
-            SearchRank,
-            SearchVector,
-            TrigramWordSimilarity,
-        )
+def _tag_slugs(q: str) -> list[str]:
+    return [slug for slug in (slugify(word) for word in q.split()) if slug]
 
-        # The same expression as the GIN index in analytics/migrations/0003: keep in step.
-        vector = SearchVector("title", weight="A", config="english") + SearchVector(
-            "description", weight="C", config="english"
-        )
-        query = SearchQuery(q, search_type="websearch", config="english")
-        tag_slugs = [slugify(word) for word in q.split() if slugify(word)]
-        # Each way of matching uses its own index (full-text GIN, trigram GIN on the
-        # title, the tag join); their union of ids keeps PostgreSQL off a sequential scan.
-        matches = (
-            Product.objects.annotate(document=vector)
-            .filter(document=query)
-            .values("pk")
-            .union(
-                # word similarity (`%>`): "planer" finds "Self-Watering Planter"
-                Product.objects.filter(title__trigram_word_similar=q).values("pk"),
-                Product.tags.through.objects.filter(tag__slug__in=tag_slugs).values("product_id"),
-            )
-        )
-        tagged = Tag.objects.filter(products=OuterRef("pk"), slug__in=tag_slugs)
-        title_vector = SearchVector("title", config="english")
-        # Rank only what matched, in tiers: a title hit over a tag hit over a description
-        # hit, then by how well the title matches. Only titles are parsed per row here
-        # (short); descriptions are matched through the index, never re-parsed.
-        qs = qs.filter(pk__in=matches).annotate(
-            title_document=title_vector,
-            rank=Case(
-                When(title_document=query, then=Value(3.0)),
-                When(Exists(tagged), then=Value(2.0)),
-                default=Value(1.0),
-            )
-            + SearchRank(title_vector, query),
-            similarity=TrigramWordSimilarity(q, "title"),
-        )
-        return qs, True
-    words = q.split()
-    for word in words:
-        qs = qs.filter(
+
+def _text_search(matching: QuerySet, q: str) -> QuerySet:
+    """Any listing whose title, tags or description holds every word (SQLite fallback)."""
+    for word in q.split():
+        matching = matching.filter(
             Q(title__icontains=word)
             | Q(description__icontains=word)
             | Q(tags__name__icontains=word)
         )
-    return qs.distinct(), False
+    return matching.distinct()
 
 
-def product_browse(*, filters: BrowseFilters) -> BrowseResult:
-    """Listings for the browse, category and search pages: filtered, searched, sorted.
+class RankedSearch:
+    """PostgreSQL search results, fetched one page at a time (a Paginator's object_list).
 
-    Top Rated keeps listings with at least SiteConfig's minimum number of reviews; when
-    fewer than a page qualify it falls back to any rated listing and says so.
+    Relevance comes in tiers, strongest first; a listing appears once, in its strongest:
+      1. every query word in the title, ranked by `ts_rank` on the stored title vector;
+      2. a tag named by a query word;
+      3. a title with a close spelling (trigram word similarity: "dragn", "planer");
+      4. the words anywhere in title + description.
+    Ties go to the newest listing. With an explicit sort (price, newest, ...) the same
+    matches are ordered by that sort instead.
+
+    Each tier is its own index-driven query that stops at the rows the page needs, so a
+    page costs about the same whether 50 or 90,000 listings match (docs/PERFORMANCE.md);
+    CappedCountPaginator counts the total up to SEARCH_RESULT_CAP ("1,000+"). Every read is
+    bounded: at most five statements for a page, two for the count.
     """
-    qs = _apply_filters(product_queryset_public(), filters)
-    qs, ranked = _apply_search(qs, filters.q)
-    qs = qs.annotate(rating_avg=rating_average_expression())
-    sort = filters.sort if filters.sort in SORTS else ("relevance" if ranked else "new")
-    result = BrowseResult(products=qs, sort=sort)
-    if sort == "relevance":
-        qs = qs.order_by(F("rank").desc(), F("similarity").desc(), F("published_at").desc())
-    elif sort == "trending":
-        qs = qs.order_by(*trending_order())
-    elif sort == "top":
+
+    def __init__(self, *, matching: QuerySet, cards: QuerySet, q: str, order_by: list | None):
+        from django.contrib.postgres.search import SearchQuery
+
+        self.matching = matching  # filtered public listings, no card columns
+        self.cards = cards  # the same listings as cards (select_related, annotations)
+        self.q = q
+        self.order_by = order_by  # None: relevance
+        self.tsquery = SearchQuery(q, search_type="websearch", config="english")
+        self.title_hit = Q(title_document=self.tsquery)
+        self.tagged = Exists(
+            Product.tags.through.objects.filter(
+                product_id=OuterRef("pk"), tag__slug__in=_tag_slugs(q)
+            )
+        )
+        # `%>`: a word of the title is close to the query (pg_trgm.word_similarity_threshold)
+        self.similar = Q(title__trigram_word_similar=q)
+        self.text_hit = Q(search_document=self.tsquery)
+        self._many: bool | None = None  # more matches than SEARCH_RESULT_CAP
+
+    # -- what marketplace.pagination.CappedCountPaginator asks -------------------------
+    def count_identity(self) -> str:
+        """The query and every filter, for caching the total."""
+        return str(self.matching.filter(self.text_hit | self.similar).query)
+
+    def count_up_to(self, limit: int) -> int:
+        """Matches, counted up to `limit`. Each index's matches are capped, then their
+        distinct union counted; close spellings, the dearest to find, only when the exact
+        words and tags leave room under the limit. One statement, or two."""
+        total = self._union_count([self.text_hit, self.tagged], limit)
+        if total < limit:
+            total = self._union_count([self.text_hit, self.tagged, self.similar], limit)
+        self._many = total > SEARCH_RESULT_CAP
+        return total
+
+    def _union_count(self, hits: list, limit: int) -> int:
+        ids = [self.matching.filter(hit).order_by().values("pk")[:limit] for hit in hits]
+        return min(ids[0].union(*ids[1:]).count(), limit)
+
+    def __getitem__(self, page: slice) -> list[Product]:
+        if not isinstance(page, slice) or page.step is not None:
+            raise TypeError("RankedSearch is read a page (a slice) at a time")
+        start, stop = page.start or 0, page.stop
+        if stop <= start:
+            return []
+        if self.order_by is None:
+            ids = self._ranked_ids(stop)[start:stop]
+        else:
+            ids = self._sorted_ids(start, stop)
+        cards = {p.pk: p for p in self.cards.filter(pk__in=ids)}
+        return [cards[pk] for pk in ids if pk in cards]
+
+    # -- reads ------------------------------------------------------------------------
+    def _tiers(self) -> list[QuerySet]:
+        from django.contrib.postgres.search import SearchRank
+
+        m = self.matching
+        return [
+            m.filter(self.title_hit)
+            .annotate(score=SearchRank(F("title_document"), self.tsquery))
+            .order_by("-score", NEWEST, "-pk"),
+            m.filter(self.tagged).exclude(self.title_hit).order_by(NEWEST, "-pk"),
+            # Newest first, not closest first: scoring every close title means reading
+            # thousands of rows, while walking the recency index stops after a page.
+            m.filter(self.similar)
+            .exclude(self.title_hit)
+            .exclude(self.tagged)
+            .order_by(NEWEST, "-pk"),
+            m.filter(self.text_hit)
+            .exclude(self.title_hit)
+            .exclude(self.tagged)
+            .exclude(self.similar)
+            .order_by(NEWEST, "-pk"),
+        ]
+
+    def _ranked_ids(self, need: int) -> list[int]:
+        """The first `need` ids in relevance order: each tier in turn, only as deep as
+        the page needs; a tier that falls short is exhausted, so the next one follows."""
+        ids: list[int] = []
+        for tier in self._tiers():
+            ids += tier.values_list("pk", flat=True)[: need - len(ids)]
+            if len(ids) >= need:
+                break
+        return ids
+
+    def _sorted_ids(self, start: int, stop: int) -> list[int]:
+        matched = self.text_hit | self.similar | Q(self.tagged)
+        if self._many is None:  # the paginator had the total cached
+            self.count_up_to(SEARCH_RESULT_CAP + 1)
+        if self._many:
+            # Many matches: walking the sort's index and testing each row (stored vectors,
+            # no parsing) finds a page within a few rows.
+            rows = self.matching.filter(matched)
+        else:
+            # Few matches (the count saw them all): sort exactly those, found by index.
+            rows = self.matching.filter(
+                Q(pk__in=self.matching.filter(self.text_hit).values("pk"))
+                | Q(pk__in=self.matching.filter(self.similar).values("pk"))
+                | Q(pk__in=self.matching.filter(self.tagged).values("pk"))
+            )
+        rows = rows.annotate(rating_avg=rating_average_expression())
+        return list(rows.order_by(*self.order_by).values_list("pk", flat=True)[start:stop])
+
+
+def _order(sort: str, qs: QuerySet, result: "BrowseResult") -> tuple[QuerySet, list]:
+    """The ORDER BY for a browse sort (not relevance), and `qs` narrowed as Top Rated needs."""
+    if sort == "trending":
+        return qs, trending_order()
+    if sort == "top":
         minimum = site_config_get().top_rated_min_reviews
         qualified = qs.filter(rating_count__gte=minimum)
         if minimum > 1 and not _enough_top_rated(qualified, minimum):
@@ -190,42 +257,63 @@ def product_browse(*, filters: BrowseFilters) -> BrowseResult:
             qs = qualified
         # Every listing here has ratings, so the average is a plain division: the same
         # expression as the PostgreSQL index `catalog_product_public_top`.
-        qs = qs.annotate(top_score=TOP_SCORE).order_by(
-            F("top_score").desc(), F("rating_count").desc(), NEWEST
-        )
-    elif sort == "price_asc":
-        qs = qs.order_by("price_cents", NEWEST)
-    elif sort == "price_desc":
-        qs = qs.order_by("-price_cents", NEWEST)
-    elif sort == "downloads":
-        qs = qs.order_by("-download_count", NEWEST)
-    else:
-        qs = qs.order_by(F("published_at").desc(nulls_last=True), "-pk")
-    result.products = qs
+        qs = qs.annotate(top_score=TOP_SCORE)
+        return qs, [F("top_score").desc(), F("rating_count").desc(), NEWEST]
+    if sort == "price_asc":
+        return qs, ["price_cents", NEWEST]
+    if sort == "price_desc":
+        return qs, ["-price_cents", NEWEST]
+    if sort == "downloads":
+        return qs, ["-download_count", NEWEST]
+    return qs, [NEWEST, "-pk"]
+
+
+def product_browse(*, filters: BrowseFilters) -> BrowseResult:
+    """Listings for the browse, category and search pages: filtered, searched, sorted.
+
+    `result.products` is a QuerySet, or on PostgreSQL with a query a `RankedSearch`; both
+    paginate. Top Rated keeps listings with at least SiteConfig's minimum number of
+    reviews; when fewer than a page qualify it falls back to any rated listing and says so.
+    """
+    q = filters.q
+    sort = filters.sort if filters.sort in SORTS else ("relevance" if q else "new")
+    result = BrowseResult(products=Product.objects.none(), sort=sort)
+    if q and is_postgres():
+        matching = _apply_filters(Product.objects.filter(PUBLIC), filters)
+        order_by = None
+        if sort != "relevance":
+            matching, order_by = _order(sort, matching, result)
+        cards = product_queryset_public().annotate(rating_avg=rating_average_expression())
+        result.products = RankedSearch(matching=matching, cards=cards, q=q, order_by=order_by)
+        result.count_cap = SEARCH_RESULT_CAP
+        return result
+    qs = _apply_filters(product_queryset_public(), filters)
+    if q:
+        qs = _text_search(qs, q)
+        if sort == "relevance":
+            sort = result.sort = "new"  # SQLite has no ranking: newest first
+    qs, order_by = _order(sort, qs, result)
+    result.products = qs.annotate(rating_avg=rating_average_expression()).order_by(*order_by)
     return result
 
 
 def product_suggestions(*, q: str, limit: int = 8) -> list[str]:
-    """Titles for the search box's autocomplete: prefix matches first, then (PostgreSQL)
-    close spellings."""
+    """Titles for the search box's autocomplete: titles starting with `q`, then (PostgreSQL)
+    titles with a word close to it; the most popular first within each.
+
+    Both reads are index-driven (the upper-cased title prefix index and the title trigram
+    index, catalog/migrations/0004): two statements at most."""
     q = "".join(ch for ch in q if ch.isprintable()).strip()  # NUL etc. never reach SQL
     if len(q) < 2:
         return []
-    base = product_queryset_public()
-    titles = list(
-        base.filter(title__istartswith=q).order_by("title").values_list("title", flat=True)[:limit]
-    )
+    base = Product.objects.filter(PUBLIC).order_by("-trending_score", "title")
+    titles = list(base.filter(title__istartswith=q).values_list("title", flat=True)[:limit])
     if len(titles) < limit:
         if is_postgres():
-            from django.contrib.postgres.search import TrigramWordSimilarity
-
-            more = (
-                base.annotate(similarity=TrigramWordSimilarity(q, "title"))
-                .filter(similarity__gt=TRIGRAM_THRESHOLD)
-                .order_by("-similarity")
-            )
+            # `%>`: a word of the title is close to q ("planer" finds "Planter Box")
+            more = base.filter(title__trigram_word_similar=q)
         else:
-            more = base.filter(title__icontains=q).order_by("title")
+            more = base.filter(title__icontains=q)
         for title in more.values_list("title", flat=True)[: limit * 2]:
             if title not in titles:
                 titles.append(title)

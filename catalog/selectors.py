@@ -19,8 +19,9 @@ def product_queryset_public() -> QuerySet[Product]:
     return (
         Product.objects.filter(PUBLIC)
         .select_related("seller__seller_profile", "cover_image", "category")
-        # Cards never show the long text; leaving it out keeps sorted pages narrow.
-        .defer("description", "description_html")
+        # Cards never show the long text or the search documents; leaving them out keeps
+        # sorted pages narrow.
+        .defer("description", "description_html", "title_document", "search_document")
         .annotate(seller_ready=seller_ready_subquery())
     )
 

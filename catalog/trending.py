@@ -181,7 +181,8 @@ def trending_top_ids() -> frozenset[int]:
         top_n = site_config_get().trending_top_n
         ids = frozenset(
             Product.objects.filter(PUBLIC, trending_score__gt=0)
-            .order_by("-trending_score", "-published_at")
+            # the order of the partial index `catalog_product_public_trending_top`
+            .order_by("-trending_score", F("published_at").desc(nulls_last=True))
             .values_list("pk", flat=True)[:top_n]
         )
         cache.set(TOP_IDS_CACHE_KEY, ids, 60)

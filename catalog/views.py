@@ -30,7 +30,7 @@ from catalog.trending import annotate_trending_badge
 from downloads.selectors import download_entitlement
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
-from marketplace.pagination import CachedCountPaginator
+from marketplace.pagination import CappedCountPaginator
 
 
 # ------------------------------------------------------------------------------
@@ -110,9 +110,8 @@ class BrowseView(View):
             sort=data.get("sort") or "",
         )
         result = product_browse(filters=filters)
-        page = CachedCountPaginator(result.products, BROWSE_PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        paginator = CappedCountPaginator(result.products, BROWSE_PAGE_SIZE, cap=result.count_cap)
+        page = paginator.get_page(request.GET.get("page"))
         products = annotate_trending_badge(annotate_buyability(page.object_list, user=request.user))
         if filters.q and page.paginator.count == 0:
             search_miss_record(query=filters.q)

@@ -16,6 +16,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
@@ -268,8 +269,15 @@ class Command(BaseCommand):
             ("search", "/search/?q=dragon+tower"),
             ("search typo", "/search/?q=dragn"),
             ("search page 5", "/search/?q=planter&page=5"),
+            ("search sorted by price", "/search/?q=planter&sort=price_asc"),
+            ("search, filtered", "/search/?q=dragon&kind=FILE&price=paid&min_rating=4"),
+            ("search, rare words", f"/search/?q={sample.title.split()[-1]}"),
             ("autocomplete", "/search/suggest/?q=plan"),
+            ("autocomplete typo", "/search/suggest/?q=planer"),
         ]
+        # The same pages with an empty cache before every request: what a page nobody asked
+        # for in the last minute costs (totals, the trending Top N, SiteConfig not cached).
+        pages += [(f"{name} (cold)", url) for name, url in pages if "suggest" not in url]
         client = Client()
         plain_static = {
             **settings.STORAGES,
@@ -292,6 +300,8 @@ class Command(BaseCommand):
             with connection.execute_wrapper(count):
                 client.get(url)
             for _ in range(runs):
+                if name.endswith("(cold)"):
+                    cache.clear()
                 t = time.perf_counter()
                 response = client.get(url)
                 timings.append((time.perf_counter() - t) * 1000)
