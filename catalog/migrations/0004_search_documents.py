@@ -3,7 +3,8 @@
 `title_document` and `search_document` are filled by a trigger whenever a listing's title or
 description is written (or anyone tries to write the documents themselves), so no code path
 can leave them stale. GIN indexes on them (partial: published, not taken down) serve the
-search tiers; a prefix index on the upper-cased title serves autocomplete. The expression
+search tiers; a prefix index on the upper-cased title serves autocomplete; a narrow covering
+index serves filtered counts; another the trending Top N. The expression
 index they replace (analytics 0003, `catalog_product_fts`) parsed descriptions at query time
 whenever PostgreSQL walked a sort index instead. A no-op elsewhere (SQLite keeps NULLs).
 """
@@ -38,12 +39,18 @@ FORWARD = [
     # Autocomplete: `title__istartswith` is UPPER(title) LIKE 'PLAN%', a range on this index.
     "CREATE INDEX IF NOT EXISTS catalog_product_title_prefix "
     f"ON catalog_product ((UPPER(title::text)) text_pattern_ops) {PUBLIC}",
+    # Counting a filtered browse page (marketplace.pagination) reads this narrow index
+    # instead of the wide rows: an index-only scan over every filter's column.
+    "CREATE INDEX IF NOT EXISTS catalog_product_public_filters ON catalog_product (category_id) "
+    "INCLUDE (id, seller_id, kind, price_cents, rating_count, rating_sum, license, file_formats) "
+    f"{PUBLIC}",
     # The badge rule's computed Top N (catalog.trending.trending_top_ids), read on every
     # listing page whose cached copy has expired: a few index rows instead of a sort.
     "CREATE INDEX IF NOT EXISTS catalog_product_public_trending_top ON catalog_product "
     f"(trending_score DESC, published_at DESC NULLS LAST) {PUBLIC} AND trending_score > 0",
 ]
 BACKWARD = [
+    "DROP INDEX IF EXISTS catalog_product_public_filters",
     "DROP INDEX IF EXISTS catalog_product_public_trending_top",
     "DROP INDEX IF EXISTS catalog_product_title_prefix",
     "DROP INDEX IF EXISTS catalog_product_search_document",
