@@ -238,13 +238,17 @@ class BrowseForm(forms.Form):
             ("pdf", "PDF"),
         ],
     )
-    sort = forms.ChoiceField(required=False, choices=[("", "Best match / newest")])
+    sort = forms.ChoiceField(required=False, choices=[("", "Best match")])
 
     def __init__(self, *args, **kwargs):
         from catalog.search import SORTS
 
         super().__init__(*args, **kwargs)
-        self.fields["sort"].choices = [("", "Best match / newest"), *SORTS.items()]
+        # No sort means relevance for a search and newest (the first sort) for browsing;
+        # only a search offers "Best match". An empty sort stays valid either way.
+        searching = self.is_bound and bool(str(self.data.get("q", "")).strip())
+        best = [("", "Best match")] if searching else []
+        self.fields["sort"].choices = [*best, *SORTS.items()]
 
     def clean(self):
         data = super().clean()

@@ -6,6 +6,8 @@ the page (docs/PERFORMANCE.md). A no-op elsewhere (SQLite has no NULLS LAST inde
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
+from marketplace.migration_helpers import on_postgresql
+
 FORWARD = [
     "CREATE INDEX IF NOT EXISTS catalog_product_title_trgm "
     "ON catalog_product USING gin (title gin_trgm_ops)",
@@ -43,20 +45,10 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("analytics", "0002_searchmiss"), ("catalog", "0002_seed_categories")]
 
     operations = [
         TrigramExtension(),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
+        migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD)),
     ]

@@ -12,6 +12,8 @@ whenever PostgreSQL walked a sort index instead. A no-op elsewhere (SQLite keeps
 import django.contrib.postgres.search
 from django.db import migrations
 
+from marketplace.migration_helpers import on_postgresql
+
 PUBLIC = "WHERE status = 'PUBLISHED' AND NOT is_taken_down"
 FORWARD = [
     """
@@ -63,16 +65,6 @@ BACKWARD = [
 ]
 
 
-def _run(statements):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        for sql in statements:
-            schema_editor.execute(sql)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("catalog", "0003_reviews_favorites"),
@@ -90,5 +82,5 @@ class Migration(migrations.Migration):
             name="title_document",
             field=django.contrib.postgres.search.SearchVectorField(editable=False, null=True),
         ),
-        migrations.RunPython(_run(FORWARD), _run(BACKWARD)),
+        migrations.RunPython(on_postgresql(FORWARD), on_postgresql(BACKWARD)),
     ]

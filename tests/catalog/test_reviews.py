@@ -30,10 +30,11 @@ from marketplace.exceptions import ApplicationError
 from messaging.models import EmailLog
 from moderation.models import Report
 from moderation.services import report_resolve
-from orders.models import Order, OrderItem
-from orders.services import order_create_from_cart, order_payment_succeeded
+from orders.models import OrderItem
+from orders.services import order_create_from_cart
 from tests.catalog.factories import ProductFactory
 from tests.factories import SellerProfileFactory, UserFactory
+from tests.orders.factories import paid_order
 
 # The "social" URLs, whether or not config/urls.py includes them yet.
 urlpatterns = list(root_urlpatterns)
@@ -52,21 +53,9 @@ def _product(**kwargs) -> Product:
     )
 
 
-def _paid_order(*products, buyer=None, email="buyer@example.com") -> Order:
-    order = order_create_from_cart(cart={str(p.pk): 1 for p in products}, buyer=buyer, email=email)
-    if order.total_cents:
-        Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_{order.pk}")
-    return order_payment_succeeded(
-        order_id=order.pk,
-        checkout_session_id=f"cs_{order.pk}" if order.total_cents else "",
-        payment_intent_id="pi_1",
-        charge_id="ch_1",
-    )
-
-
 def _buyer_of(product, **kwargs):
     buyer = UserFactory(**kwargs)
-    _paid_order(product, buyer=buyer, email=buyer.email)
+    paid_order(product, buyer=buyer, email=buyer.email)
     return buyer
 
 
@@ -432,7 +421,7 @@ def test_the_review_request_task_sends_one_email_per_order_and_skips_refunded_li
     # given: a two-line order, one line refunded since
     kept, refunded = _product(title="Kept Planter"), _product(title="Refunded Vase")
     buyer = UserFactory()
-    order = _paid_order(kept, refunded, buyer=buyer, email=buyer.email)
+    order = paid_order(kept, refunded, buyer=buyer, email=buyer.email)
     OrderItem.objects.filter(product=refunded).update(refunded_at=timezone.now())
     mail.outbox.clear()
     # when: scheduled (eager Celery runs it now), then run again
@@ -452,7 +441,7 @@ def test_the_review_request_task_sends_one_email_per_order_and_skips_refunded_li
 def test_no_review_request_when_nothing_is_left_to_review():
     product = _product()
     buyer = UserFactory()
-    order = _paid_order(product, buyer=buyer, email=buyer.email)
+    order = paid_order(product, buyer=buyer, email=buyer.email)
     review_upsert(product=product, author=buyer, rating=5, body=BODY)
     mail.outbox.clear()
     assert review_request_send(order_id=order.pk) is None

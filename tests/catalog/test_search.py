@@ -165,3 +165,13 @@ def test_autocomplete_puts_popular_titles_first(client):
     data = client.get(reverse("catalog:search-suggest"), {"q": "pla"}).json()
 
     assert data["suggestions"] == ["Plate Rack", "Planter Box"]
+
+
+def test_only_a_search_offers_best_match_and_browsing_defaults_to_newest(client):
+    _live("Dragon Tower")
+    search = client.get(SEARCH, {"q": "dragon"}).context["form"]
+    browse = client.get(reverse("catalog:browse")).context["form"]
+    assert search.fields["sort"].choices[0] == ("", "Best match")
+    assert browse.fields["sort"].choices[0] == ("new", "Newest")
+    assert "" not in dict(browse.fields["sort"].choices)
+    assert client.get(reverse("catalog:browse"), {"sort": ""}).status_code == 200

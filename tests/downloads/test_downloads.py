@@ -14,11 +14,10 @@ from catalog.models import DigitalAsset, Product
 from downloads.models import ProductDownloadEvent
 from downloads.selectors import download_stats_by_product, library_for_user
 from downloads.services import LINK_SALT
-from orders.models import Order
-from orders.services import order_create_from_cart, order_payment_succeeded
 from tests.catalog.factories import DigitalAssetFactory, ProductFactory
 from tests.factories import SellerProfileFactory, UserFactory
 from tests.mesh_files import binary_stl
+from tests.orders.factories import paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -26,18 +25,6 @@ pytestmark = pytest.mark.django_db
 def _file_product(**kwargs) -> Product:
     product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True, **kwargs)
     return product
-
-
-def _paid(product, *, buyer=None, email="buyer@example.com") -> Order:
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=buyer, email=email)
-    if order.total_cents:
-        Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_{order.pk}")
-    return order_payment_succeeded(
-        order_id=order.pk,
-        checkout_session_id=f"cs_{order.pk}" if order.total_cents else "",
-        payment_intent_id="pi",
-        charge_id="ch",
-    )
 
 
 def _asset_url(product, token=None):
@@ -62,8 +49,8 @@ def test_the_who_may_download_matrix(client):
     product = _file_product(price_cents=700)
     stored = product.assets.get().file.open("rb").read()
     buyer, other = UserFactory(), UserFactory()
-    bought = _paid(product, buyer=buyer)
-    guest_order = _paid(product, email="guest@example.com")
+    bought = paid_order(product, buyer=buyer)
+    guest_order = paid_order(product, email="guest@example.com")
     staff = UserFactory(is_staff=True)
     cases = [
         ("buyer", buyer, None, 200),
@@ -98,7 +85,7 @@ def test_the_who_may_download_matrix(client):
 def test_a_refunded_line_loses_its_download(client):
     product = _file_product()
     buyer = UserFactory()
-    order = _paid(product, buyer=buyer)
+    order = paid_order(product, buyer=buyer)
     order.items.update(refunded_at="2026-11-01T00:00Z")
     client.force_login(buyer)
     assert client.get(_asset_url(product)).status_code == 404
@@ -126,7 +113,7 @@ def test_a_draft_free_file_is_not_public(client):
 def test_a_suspended_sellers_buyers_keep_their_files(client):
     product = _file_product()
     buyer = UserFactory()
-    _paid(product, buyer=buyer)
+    paid_order(product, buyer=buyer)
     product.seller.is_active = False
     product.seller.save()
     Product.objects.filter(pk=product.pk).update(is_taken_down=True)
@@ -281,7 +268,7 @@ def test_the_library_lists_bought_and_free_files_and_nothing_else(client):
     bought = _file_product(title="Bought Gear")
     free = _file_product(title="Free Clip", price_cents=0)
     _file_product(title="Not Mine")
-    _paid(bought, buyer=buyer)
+    paid_order(bought, buyer=buyer)
     client.force_login(buyer)
     _fetch(client, _asset_url(free))
     html = client.get(reverse("downloads:library")).content.decode()

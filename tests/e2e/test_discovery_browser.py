@@ -7,10 +7,10 @@ from playwright.sync_api import expect
 
 from catalog.category_tree import ensure_category_tree
 from catalog.models import Category, Favorite, Review, ReviewReply
-from orders.models import Order
-from orders.services import order_create_from_cart, order_payment_succeeded
 from tests.catalog.factories import ProductFactory
-from tests.factories import PASSWORD, SellerProfileFactory, UserFactory
+from tests.e2e.helpers import log_in
+from tests.factories import SellerProfileFactory, UserFactory
+from tests.orders.factories import paid_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,31 +18,10 @@ REVIEW = "Printed it in PETG overnight; the wick keeps my basil happy for a week
 REPLY = "Thank you! A cotton wick works even better than the printed one."
 
 
-def _log_in(page, base_url, email):
-    page.goto(base_url + "/accounts/login/")
-    form = page.locator('main form[action="/accounts/login/"]')
-    form.locator('input[name="login"]').fill(email)
-    form.locator('input[name="password"]').fill(PASSWORD)
-    form.locator('button[type="submit"]').click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-
-
 def _log_out(page):
     page.locator('summary[aria-label^="Account menu"]').click()
     page.get_by_role("button", name="Log out").click()
     expect(page.locator('summary[aria-label^="Account menu"]')).to_have_count(0)
-
-
-def _paid_order(product, buyer) -> Order:
-    """The same path as tests/catalog/test_reviews.py: a cart turned order, then paid."""
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=buyer, email=buyer.email)
-    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_{order.pk}")
-    return order_payment_succeeded(
-        order_id=order.pk,
-        checkout_session_id=f"cs_{order.pk}",
-        payment_intent_id="pi_1",
-        charge_id="ch_1",
-    )
 
 
 def _result_titles(page) -> list[str]:
@@ -80,13 +59,13 @@ def test_a_shopper_searches_with_a_typo_filters_sorts_saves_reviews_and_sees_the
     )
     # and a buyer with a paid order line for the self-watering planter
     buyer = UserFactory(name="Robin Gardener")
-    _paid_order(planter, buyer)
+    paid_order(planter, buyer=buyer, email=buyer.email)
     base = live_server.url
 
     # when the buyer logs in and searches from the header's search box (a typo where
     # PostgreSQL's trigram matching forgives it; SQLite matches words exactly)
     query = "planer" if connection.vendor == "postgresql" else "planter"
-    _log_in(page, base, buyer.email)
+    log_in(page, base, buyer.email)
     page.goto(base + "/")
     page.locator("#site-search").fill(query)
     page.locator("#site-search").press("Enter")
@@ -185,7 +164,7 @@ def test_a_shopper_searches_with_a_typo_filters_sorts_saves_reviews_and_sees_the
 
     # when the buyer logs out and the seller logs in and replies publicly
     _log_out(page)
-    _log_in(page, base, shop.user.email)
+    log_in(page, base, shop.user.email)
     page.goto(base + planter.get_absolute_url())
     review = page.locator(f"#review-{saved.pk}")
     review.locator("summary", has_text="Reply publicly").click()

@@ -7,22 +7,14 @@ from playwright.sync_api import expect
 from catalog.category_tree import ensure_category_tree
 from catalog.models import Category, Product
 from tests.catalog.factories import category
-from tests.factories import PASSWORD, SellerProfileFactory
+from tests.e2e.helpers import log_in
+from tests.factories import SellerProfileFactory
 from tests.images import image_bytes
 from tests.mesh_files import binary_stl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 EDIT_URL = re.compile(r"/seller/listings/\d+/edit/$")
-
-
-def _log_in(page, base_url, email):
-    page.goto(base_url + "/accounts/login/")
-    form = page.locator('main form[action="/accounts/login/"]')
-    form.locator('input[name="login"]').fill(email)
-    form.locator('input[name="password"]').fill(PASSWORD)
-    form.locator('button[type="submit"]').click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def _upload_with_progress(page, *, endpoint_glob, form, field, path):
@@ -57,7 +49,7 @@ def test_a_seller_lists_a_free_file_with_uploads_and_publishes_it(
     # and a verified seller with a shop, logged in through the login form
     profile = SellerProfileFactory(display_name="Browser Prints")
     base = live_server.url
-    _log_in(page, base, profile.user.email)
+    log_in(page, base, profile.user.email)
 
     # when they start a new listing from the shop menu and choose "Digital file"
     page.goto(base + "/")
@@ -144,7 +136,7 @@ def test_a_seller_lists_a_free_file_with_uploads_and_publishes_it(
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         other = context.new_page()
-        _log_in(other, base, stranger.user.email)
+        log_in(other, base, stranger.user.email)
         response = other.goto(edit_url)
         assert response.status == 404
         assert reverse("catalog:seller-listing-update", kwargs={"pk": product.pk}) in edit_url

@@ -2,23 +2,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from orders.models import Order, OrderItem
-from orders.services import order_create_from_cart, order_payment_succeeded
+from orders.models import OrderItem
 from tests.catalog.factories import ProductFactory
 from tests.factories import PASSWORD, SellerProfileFactory, UserFactory
+from tests.orders.factories import paid_order
 
 pytestmark = pytest.mark.django_db
-
-
-def _paid_order(*products, buyer=None, email="buyer@example.com") -> Order:
-    order = order_create_from_cart(cart={str(p.pk): 1 for p in products}, buyer=buyer, email=email)
-    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=f"cs_{order.pk}")
-    return order_payment_succeeded(
-        order_id=order.pk,
-        checkout_session_id=f"cs_{order.pk}",
-        payment_intent_id="pi_1",
-        charge_id="ch_1",
-    )
 
 
 def _printed(seller=None):
@@ -32,7 +21,7 @@ def test_the_seller_ships_then_delivers_and_the_buyer_is_emailed_each_time(
     client, django_capture_on_commit_callbacks
 ):
     product = _printed()
-    order = _paid_order(product)
+    order = paid_order(product)
     item = order.items.get()
     client.force_login(product.seller)
     with django_capture_on_commit_callbacks(execute=True):
@@ -60,7 +49,7 @@ def test_the_seller_ships_then_delivers_and_the_buyer_is_emailed_each_time(
 
 def test_skipping_a_step_is_refused_with_a_message(client):
     product = _printed()
-    item = _paid_order(product).items.get()
+    item = paid_order(product).items.get()
     client.force_login(product.seller)
     response = client.post(reverse("orders:seller-item-deliver", args=[item.pk]), follow=True)
     assert "cannot be marked delivered" in response.content.decode()
@@ -69,7 +58,7 @@ def test_skipping_a_step_is_refused_with_a_message(client):
 
 def test_another_seller_cannot_see_or_fulfil_my_lines(client):
     mine, theirs = _printed(), _printed()
-    order = _paid_order(mine, theirs)
+    order = paid_order(mine, theirs)
     their_item = order.items.get(product=theirs)
     client.force_login(mine.seller)
     page = client.get(reverse("orders:seller-sales")).content.decode()
@@ -81,7 +70,7 @@ def test_another_seller_cannot_see_or_fulfil_my_lines(client):
 
 def test_guest_order_page_needs_the_token(client):
     product = _printed()
-    order = _paid_order(product, email="guest@example.com")
+    order = paid_order(product, email="guest@example.com")
     url = reverse("orders:order-detail", args=[order.pk])
     assert client.get(url).status_code == 404
     assert client.get(url + "?t=wrong-token").status_code == 404
@@ -96,7 +85,7 @@ def test_guest_order_page_needs_the_token(client):
 def test_a_guest_order_joins_the_account_that_verifies_its_email(client):
     import re
 
-    order = _paid_order(_printed(), email="later@example.com")
+    order = paid_order(_printed(), email="later@example.com")
     client.post(
         reverse("account_signup"),
         {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD},
