@@ -355,6 +355,11 @@ def home_trending(*, limit: int) -> list[Product]:
     return list(qs[:limit])
 
 
+def home_new(*, limit: int) -> list[Product]:
+    """The home page's New Arrivals row, by the same rule as the Newest sort."""
+    return list(product_browse(filters=BrowseFilters(sort="new")).products[:limit])
+
+
 def home_top_rated(*, limit: int) -> list[Product]:
     """The home page's Top Rated row, by the same rule as the Top Rated sort."""
     return list(product_browse(filters=BrowseFilters(sort="top")).products[:limit])

@@ -6,12 +6,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView, TemplateView
 
-from catalog.search import home_top_rated, home_trending
+from catalog.search import home_new, home_top_rated, home_trending
 from catalog.selectors import (
     annotate_buyability,
     category_tree,
     product_list_for_shop,
-    product_queryset_public,
 )
 from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
@@ -29,8 +28,8 @@ HOME_NEW_LISTINGS = 8
 
 
 class HomeView(TemplateView):
-    """Anyone. The storefront: categories and the newest listings (discovery adds
-    trending and top rated)."""
+    """Anyone. The storefront: trending (staff pins first), new arrivals, top rated and
+    the categories; each row asks catalog.search, by the same rules as the browse sorts."""
 
     template_name = "marketplace/home.html"
 
@@ -42,9 +41,7 @@ class HomeView(TemplateView):
 
         return super().get_context_data(
             trending_products=cards(home_trending(limit=HOME_NEW_LISTINGS)),
-            latest_products=cards(
-                product_queryset_public().order_by("-published_at")[:HOME_NEW_LISTINGS]
-            ),
+            latest_products=cards(home_new(limit=HOME_NEW_LISTINGS)),
             top_rated_products=cards(home_top_rated(limit=HOME_NEW_LISTINGS)),
             categories=category_tree(),
             **kwargs,
