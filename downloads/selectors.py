@@ -24,7 +24,7 @@ class Entitlement:
 
 def order_line_grants_download(line) -> bool:
     """Whether an order line (already loaded) entitles its buyer to the files: the same
-    rule `download_entitlement` applies in SQL below — a FILE line of a PAID order that
+    rule `_lines_granting_download` applies in SQL — a FILE line of a PAID order that
     was not refunded."""
     from orders.models import Order
 
@@ -32,6 +32,16 @@ def order_line_grants_download(line) -> bool:
         line.kind == Product.Kind.FILE
         and line.order.status == Order.Status.PAID
         and line.refunded_at is None
+    )
+
+
+def _lines_granting_download():
+    """Order lines that entitle their buyer to the product's files (SQL twin of
+    `order_line_grants_download`)."""
+    from orders.models import Order, OrderItem
+
+    return OrderItem.objects.filter(
+        kind=Product.Kind.FILE, order__status=Order.Status.PAID, refunded_at__isnull=True
     )
 
 
@@ -46,17 +56,13 @@ def download_entitlement(*, product: Product, user, token: str | None = None) ->
     - anyone, guests too: a free FILE listing that is public (published, not taken
       down, seller active).
     """
-    from orders.models import Order, OrderItem
-
     if product.kind != Product.Kind.FILE:
         return None
     if user.is_authenticated and product.seller_id == user.pk:
         return Entitlement("owner", counted=False)
     if user.is_authenticated and user.is_staff:
         return Entitlement("staff", counted=False)
-    lines = OrderItem.objects.filter(
-        product=product, order__status=Order.Status.PAID, refunded_at__isnull=True
-    ).select_related("order")
+    lines = _lines_granting_download().filter(product=product).select_related("order")
     if user.is_authenticated:
         mine = lines.filter(order__buyer=user).first()
         if mine is not None:
@@ -109,15 +115,10 @@ def library_for_user(*, user) -> list[LibraryEntry]:
     """Everything `user` owns: files bought (paid, not refunded) and free files they
     downloaded, grouped by product, newest first, with each product's live files."""
     from downloads.models import ProductDownloadEvent
-    from orders.models import Order, OrderItem
 
     bought = (
-        OrderItem.objects.filter(
-            order__buyer=user,
-            order__status=Order.Status.PAID,
-            kind=Product.Kind.FILE,
-            refunded_at__isnull=True,
-        )
+        _lines_granting_download()
+        .filter(order__buyer=user)
         .order_by("-order__paid_at")
         .values_list("product_id", "order_id")
     )

@@ -395,9 +395,14 @@ def _iter_lines(upload, *, what: str):
         yield lineno + 1, pending
 
 
+def _malformed(what: str) -> str:
+    """The error code for a malformed text model: "ASCII STL" → "ascii_stl_malformed"."""
+    return f"{what.lower().replace(' ', '_')}_malformed"
+
+
 def _line_too_long(what: str, lineno: int) -> ValidationError:
     return _refuse(
-        f"{what.lower().replace(' ', '_')}_malformed",
+        _malformed(what),
         "%(what)s line %(line)s is longer than 64 KB, so this is not a model file we can read.",
         what=what,
         line=lineno,
@@ -411,7 +416,7 @@ def _numbers(words, *, lineno: int, what: str, label: str, counts: tuple[int, ..
                 return
         except ValueError:
             pass
-    code = f"{what.lower().replace(' ', '_')}_malformed"
+    code = _malformed(what)
     if len(words) not in counts:
         wanted = " or ".join(str(count) for count in counts)
         raise _refuse(
@@ -502,7 +507,7 @@ def _validate_ascii_stl(upload) -> int:
 
 def _unexpected(what: str, lineno: int, expected: str, line: bytes) -> ValidationError:
     return _refuse(
-        f"{what.lower().replace(' ', '_')}_malformed",
+        _malformed(what),
         "%(what)s line %(line)s: expected %(expected)s, found “%(found)s”.",
         what=what,
         line=lineno,
@@ -513,7 +518,7 @@ def _unexpected(what: str, lineno: int, expected: str, line: bytes) -> Validatio
 
 def _binary_line(what: str, lineno: int) -> ValidationError:
     return _refuse(
-        f"{what.lower().replace(' ', '_')}_malformed",
+        _malformed(what),
         "%(what)s line %(line)s contains binary data, so this is not a text model file.",
         what=what,
         line=lineno,

@@ -26,7 +26,9 @@ from downloads.services import (
 from marketplace.access import VerifiedEmailRequiredMixin
 from orders.selectors import access_token_from
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# At most 18 ASCII digits a side: no file is larger, and int() of a longer run is slow
+# or refused (a 500). A Range we cannot parse is ignored, as RFC 9110 allows.
+_RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
 
 
 def user_or_session(group: str, request: HttpRequest) -> str:
@@ -136,7 +138,6 @@ def _file_response(request: HttpRequest, asset: DigitalAsset) -> HttpResponse:
     """The file as an attachment, honouring a single `Range: bytes=a-b` (resumed and
     parallel downloads of large models)."""
     size = asset.file.size
-    fileobj = asset.file.open("rb")
     match = _RANGE.fullmatch(request.headers.get("Range", "").strip())
     if match and any(match.groups()):
         first, last = match.groups()
@@ -145,10 +146,10 @@ def _file_response(request: HttpRequest, asset: DigitalAsset) -> HttpResponse:
         else:
             start, end = int(first), min(int(last), size - 1) if last else size - 1
         if start >= size or start > end:
-            fileobj.close()
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
             return response
+        fileobj = asset.file.open("rb")
         fileobj.seek(start)
         response = StreamingHttpResponse(
             _read(fileobj, end - start + 1), status=206, content_type="application/octet-stream"
@@ -156,7 +157,7 @@ def _file_response(request: HttpRequest, asset: DigitalAsset) -> HttpResponse:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     else:
-        response = FileResponse(fileobj, content_type="application/octet-stream")
+        response = FileResponse(asset.file.open("rb"), content_type="application/octet-stream")
         response["Content-Length"] = str(size)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=asset.original_name

@@ -1,11 +1,10 @@
 """The emails an order sends. Each is keyed, so running this twice sends nothing new."""
 
-from collections import defaultdict
-
 from django.urls import reverse
 
 from messaging.services import email_send
 from orders.models import Order
+from orders.selectors import items_by_seller
 
 
 def order_buyer_url(order: Order) -> str:
@@ -23,10 +22,7 @@ def order_send_paid_emails(*, order_id: int) -> None:
         template="orders/emails/receipt",
         context={"order": order, "items": items, "order_path": order_buyer_url(order)},
     )
-    by_seller = defaultdict(list)
-    for item in items:
-        by_seller[item.seller].append(item)
-    for seller, seller_items in by_seller.items():
+    for seller, seller_items in items_by_seller(items).items():
         email_send(
             key=f"new-sale-order-{order.pk}-seller-{seller.pk}",
             to=seller.email,

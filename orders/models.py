@@ -11,6 +11,11 @@ def new_access_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def order_transfer_group(order_id: int) -> str:
+    """The Stripe `transfer_group` of an order's payment and of its sellers' transfers."""
+    return f"order-{order_id}"
+
+
 class Order(models.Model):
     """One checkout: a buyer (or a guest's email) paying once for a multi-seller cart.
 
@@ -87,7 +92,7 @@ class Order(models.Model):
 
     @property
     def transfer_group(self) -> str:
-        return f"order-{self.pk}"
+        return order_transfer_group(self.pk)
 
 
 class OrderItem(models.Model):

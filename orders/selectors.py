@@ -1,12 +1,16 @@
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
 from marketplace.models import User
+
+if TYPE_CHECKING:
+    from catalog.models import Product
 
 # The session cart: {"<product id>": quantity}. Written only by orders.services.
 SESSION_CART_KEY = "cart"
@@ -66,10 +70,19 @@ class CartView:
         return not self.groups
 
 
+def seller_shipping_cents(products: "list[Product]") -> int:
+    """One seller's shipping for an order: their physical items ship together, so the
+    buyer pays the highest shipping price among them once (0 for files)."""
+    from catalog.models import Product
+
+    return max(
+        (p.shipping_cents or 0 for p in products if p.kind == Product.Kind.PHYSICAL), default=0
+    )
+
+
 def cart_view(*, cart: dict, user: User) -> CartView:
     """The cart grouped by seller with each seller's shipping (as checkout will charge)."""
     from catalog.selectors import annotate_buyability, product_queryset_public
-    from orders.services import seller_shipping_cents
 
     ids = [int(pk) for pk in cart]
     products = {
@@ -137,20 +150,35 @@ def order_list_for_buyer(*, buyer: User):
     return Order.objects.filter(buyer=buyer).prefetch_related("items")
 
 
-def sales_for_seller(*, seller: User):
-    """The seller's own lines only, newest first, with their order."""
+def sales_for_seller(*, seller: User) -> list:
+    """The seller's own lines only, newest first, with their order. Each carries
+    `next_fulfillment`: the step the seller may take on it now, or None."""
     from orders.models import Order, OrderItem
 
-    return (
+    items = list(
         OrderItem.objects.filter(seller=seller)
         .exclude(order__status=Order.Status.PENDING)
         .select_related("order")
         .order_by("-order__created_at", "id")
     )
+    for item in items:
+        item.next_fulfillment = order_item_next_fulfillment(item)
+    return items
 
 
-def items_by_seller(order) -> dict:
+def order_item_next_fulfillment(item) -> str | None:
+    """The fulfilment status the seller may move a line to now (the rule the fulfilment
+    services enforce): the next step in FULFILLMENT_TRANSITIONS, only on a paid order."""
+    from orders.models import Order, OrderItem
+
+    if item.order.status != Order.Status.PAID:
+        return None
+    return next(iter(OrderItem.FULFILLMENT_TRANSITIONS[item.fulfillment_status]), None)
+
+
+def items_by_seller(items) -> dict:
+    """{seller: [their lines]} for one order's lines, in the order given."""
     grouped = defaultdict(list)
-    for item in order.items.all():
+    for item in items:
         grouped[item.seller].append(item)
     return dict(grouped)

@@ -21,6 +21,7 @@ from marketplace.models import User
 from marketplace.selectors import site_config_get
 from orders.models import Order, OrderEvent, OrderItem
 from orders.money import allocate, line_amounts
+from orders.selectors import seller_shipping_cents
 from payments.selectors import seller_is_payment_ready
 
 logger = logging.getLogger(__name__)
@@ -75,14 +76,6 @@ def _check_buyable(product: Product, *, user: User) -> None:
 # ------------------------------------------------------------------------------
 # Checkout
 # ------------------------------------------------------------------------------
-def seller_shipping_cents(products: list[Product]) -> int:
-    """One seller's shipping for an order: their physical items ship together, so the
-    buyer pays the highest shipping price among them once (0 for files)."""
-    return max(
-        (p.shipping_cents or 0 for p in products if p.kind == Product.Kind.PHYSICAL), default=0
-    )
-
-
 @transaction.atomic
 def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Order:
     """Turn a cart into a PENDING order with every money snapshot, in one transaction.
@@ -401,44 +394,57 @@ __all__ = [
 # ------------------------------------------------------------------------------
 # Fulfilment of printed items (the seller's own lines only)
 # ------------------------------------------------------------------------------
-@transaction.atomic
 def order_item_mark_shipped(
     *, item: OrderItem, seller: User, carrier: str, tracking_number: str
 ) -> OrderItem:
     """UNFULFILLED → SHIPPED with carrier and tracking; the buyer is emailed on commit."""
-    item = _lock_item_for_seller(item, seller)
-    _check_fulfillment(item, OrderItem.Fulfillment.SHIPPED)
-    item.fulfillment_status = OrderItem.Fulfillment.SHIPPED
-    item.carrier, item.tracking_number = carrier.strip()[:60], tracking_number.strip()[:100]
-    item.shipped_at = timezone.now()
-    item.save()
-    OrderEvent.objects.create(
-        order=item.order,
+    carrier, tracking_number = carrier.strip()[:60], tracking_number.strip()[:100]
+    return _item_fulfil(
         item=item,
-        kind=OrderEvent.Kind.SHIPPED,
-        actor=seller,
-        message=f"{item.title}: {item.carrier} {item.tracking_number}".strip(),
+        seller=seller,
+        to=OrderItem.Fulfillment.SHIPPED,
+        event=OrderEvent.Kind.SHIPPED,
+        email_step="shipped",
+        message=f"{item.title}: {carrier} {tracking_number}".strip(),
+        carrier=carrier,
+        tracking_number=tracking_number,
+        shipped_at=timezone.now(),
     )
-    transaction.on_commit(lambda: _fulfillment_email(item.pk, "shipped"))
-    return item
+
+
+def order_item_mark_delivered(*, item: OrderItem, seller: User) -> OrderItem:
+    """SHIPPED → DELIVERED; the buyer is emailed on commit."""
+    return _item_fulfil(
+        item=item,
+        seller=seller,
+        to=OrderItem.Fulfillment.DELIVERED,
+        event=OrderEvent.Kind.DELIVERED,
+        email_step="delivered",
+        message=item.title,
+        delivered_at=timezone.now(),
+    )
 
 
 @transaction.atomic
-def order_item_mark_delivered(*, item: OrderItem, seller: User) -> OrderItem:
-    """SHIPPED → DELIVERED; the buyer is emailed on commit."""
+def _item_fulfil(
+    *, item: OrderItem, seller: User, to: str, event: str, email_step: str, message: str, **fields
+) -> OrderItem:
+    """Lock the seller's own line of a paid order, check FULFILLMENT_TRANSITIONS, set
+    `to` and `fields`, log the step and email the buyer on commit."""
     item = _lock_item_for_seller(item, seller)
-    _check_fulfillment(item, OrderItem.Fulfillment.DELIVERED)
-    item.fulfillment_status = OrderItem.Fulfillment.DELIVERED
-    item.delivered_at = timezone.now()
+    _check_fulfillment(item, to)
+    item.fulfillment_status = to
+    for name, value in fields.items():
+        setattr(item, name, value)
     item.save()
     OrderEvent.objects.create(
         order=item.order,
         item=item,
-        kind=OrderEvent.Kind.DELIVERED,
+        kind=event,
         actor=seller,
-        message=item.title,
+        message=message,
     )
-    transaction.on_commit(lambda: _fulfillment_email(item.pk, "delivered"))
+    transaction.on_commit(lambda: _fulfillment_email(item.pk, email_step))
     return item
 
 

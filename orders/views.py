@@ -140,7 +140,7 @@ class OrderDetailView(View):
         return render(
             request,
             "orders/order_detail.html",
-            {"order": order, "groups": items_by_seller(order), "token": token},
+            {"order": order, "groups": items_by_seller(order.items.all()), "token": token},
         )
 
 

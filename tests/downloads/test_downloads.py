@@ -210,6 +210,29 @@ def test_local_links_serve_byte_ranges(client):
     assert client.get(link, headers={"Range": f"bytes={len(stored) + 5}-"}).status_code == 416
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        "bytes=" + "9" * 5000 + "-",  # int() of this many digits raises
+        "bytes=-" + "9" * 5000,
+        "bytes=0-" + "9" * 5000,
+        "bytes=--",
+        "bytes=0-1,3-4",  # several ranges: we serve one or the whole file
+        "bytes=\u0663-",  # a non-ASCII digit is not a number here
+    ],
+)
+def test_a_range_header_we_cannot_use_gets_the_whole_file_not_a_500(client, header):
+    # given a valid local link
+    product = _file_product(price_cents=0)
+    stored = product.assets.get().file.open("rb").read()
+    link = client.get(_asset_url(product))["Location"]
+    # when the Range header is malformed or absurd
+    response = client.get(link, headers={"Range": header})
+    # then it is ignored and the whole file is served
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == stored
+
+
 def test_a_link_for_one_file_cannot_be_rewritten_to_another(client):
     # given a valid link to a free file, and a second (paid) file nobody bought
     free = _file_product(price_cents=0)
@@ -274,3 +297,16 @@ def test_the_library_lists_bought_and_free_files_and_nothing_else(client):
     html = client.get(reverse("downloads:library")).content.decode()
     assert "Bought Gear" in html and "Free Clip" in html and "Not Mine" not in html
     assert html.count("Download</a>") == 2
+
+
+def test_only_a_file_line_grants_the_files_even_if_the_listing_becomes_a_file(client):
+    # given a buyer of a printed item whose listing is later turned into a file listing
+    product = ProductFactory(physical=True, status="PUBLISHED", complete=True, seller_ready=True)
+    buyer = UserFactory()
+    paid_order(product, buyer=buyer)
+    Product.objects.filter(pk=product.pk).update(kind=Product.Kind.FILE)
+    DigitalAssetFactory(product=product)
+    # then their order line (a printed item) grants no download, as the order page says
+    client.force_login(buyer)
+    assert client.get(_asset_url(product)).status_code == 404
+    assert library_for_user(user=buyer) == []

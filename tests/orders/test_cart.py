@@ -100,6 +100,12 @@ def test_get_is_not_allowed(client):
     assert Product.objects.count() == 0
 
 
+def test_a_get_naming_a_buyable_product_adds_nothing(client):
+    product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    assert client.get(ADD, {"product_id": product.pk}).status_code == 405
+    assert _cart(client) == {}
+
+
 def test_the_cart_page_groups_lines_by_seller_with_shipping(client):
     maker = ProductFactory(
         physical=True,

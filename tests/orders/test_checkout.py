@@ -26,6 +26,13 @@ def _live(**kwargs) -> Product:
     return ProductFactory(status="PUBLISHED", complete=True, seller_ready=True, **kwargs)
 
 
+def _guest_order(product: Product, quantity: int = 1) -> Order:
+    """A guest's PENDING order for `quantity` of `product`, through the real service."""
+    return order_create_from_cart(
+        cart={str(product.pk): quantity}, buyer=None, email="g@example.com"
+    )
+
+
 def test_an_order_snapshots_every_line_to_the_cent():
     # given a 12.5% fee and a two-seller cart: a file, and two printed items of one seller
     SiteConfig.objects.update_or_create(pk=1, defaults={"fee_bps": 1250})
@@ -68,7 +75,7 @@ def test_an_order_snapshots_every_line_to_the_cent():
 
 def test_later_price_or_fee_changes_do_not_touch_the_order():
     product = _live(price_cents=1500)
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="g@example.com")
+    order = _guest_order(product)
     Product.objects.filter(pk=product.pk).update(price_cents=99)
     SiteConfig.objects.update_or_create(pk=1, defaults={"fee_bps": 5000})
     item = order.items.get()
@@ -89,14 +96,14 @@ def test_checkout_refuses_what_can_buy_refuses_and_writes_nothing(overrides, mes
         **{"status": "PUBLISHED", "complete": True, "seller_ready": True, **overrides}
     )
     with pytest.raises(ApplicationError, match=message):
-        order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="g@example.com")
+        _guest_order(product)
     assert not Order.objects.exists()
 
 
 def test_checkout_refuses_more_than_the_stock_and_keeps_the_stock():
     product = _live(physical=True, stock_quantity=2)
     with pytest.raises(ApplicationError, match="only 2 left"):
-        order_create_from_cart(cart={str(product.pk): 3}, buyer=None, email="g@example.com")
+        _guest_order(product, quantity=3)
     product.refresh_from_db()
     assert product.stock_quantity == 2 and not Order.objects.exists()
 
@@ -109,7 +116,7 @@ def test_buying_your_own_item_is_refused_at_checkout_too():
 
 def test_an_expired_checkout_releases_the_stock_exactly_once():
     product = _live(physical=True, stock_quantity=3)
-    order = order_create_from_cart(cart={str(product.pk): 2}, buyer=None, email="g@example.com")
+    order = _guest_order(product, quantity=2)
     order_checkout_expired(order_id=order.pk)
     order_checkout_expired(order_id=order.pk)  # duplicate event
     product.refresh_from_db()
@@ -120,7 +127,7 @@ def test_an_expired_checkout_releases_the_stock_exactly_once():
 
 def test_a_failed_async_payment_releases_the_stock():
     product = _live(physical=True, stock_quantity=1)
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="g@example.com")
+    order = _guest_order(product)
     order_payment_failed(order_id=order.pk, reason="bank debit returned")
     product.refresh_from_db()
     assert product.stock_quantity == 1
@@ -131,7 +138,7 @@ def test_a_late_expiry_after_payment_changes_nothing_and_is_noted(
     django_capture_on_commit_callbacks,
 ):
     product = _live(price_cents=0)
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="g@example.com")
+    order = _guest_order(product)
     with django_capture_on_commit_callbacks(execute=True):
         order_payment_succeeded(
             order_id=order.pk, checkout_session_id="", payment_intent_id="", charge_id=""
@@ -144,7 +151,7 @@ def test_a_late_expiry_after_payment_changes_nothing_and_is_noted(
 
 def test_a_session_that_is_not_the_orders_is_refused():
     product = _live(price_cents=500)
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="g@example.com")
+    order = _guest_order(product)
     Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id="cs_real")
     with pytest.raises(ApplicationError):
         order_payment_succeeded(
@@ -160,7 +167,7 @@ def test_a_free_cart_completes_without_stripe_posts_no_ledger_and_emails_once(
     django_capture_on_commit_callbacks,
 ):
     product = _live(price_cents=0)
-    order = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="g@example.com")
+    order = _guest_order(product)
     with django_capture_on_commit_callbacks(execute=True):
         result = checkout_start(order=order, success_url="/done/", cancel_url="/cart/")
     assert result.url == "/done/"

@@ -2,7 +2,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from orders.models import OrderItem
+from orders.models import Order, OrderItem
 from tests.catalog.factories import ProductFactory
 from tests.factories import PASSWORD, SellerProfileFactory, UserFactory
 from tests.orders.factories import paid_order
@@ -96,3 +96,26 @@ def test_a_guest_order_joins_the_account_that_verifies_its_email(client):
     assert order.buyer is not None and order.buyer.email == "later@example.com"
     assert client.get(reverse("orders:order-detail", args=[order.pk])).status_code == 200
     assert f"#{order.pk}" in client.get(reverse("orders:order-list")).content.decode()
+
+
+def test_the_sales_page_offers_only_the_step_the_services_allow(client):
+    # given a paid printed line, and the same seller's line on an order whose payment failed
+    product = _printed()
+    item = paid_order(product).items.get()
+    failed = paid_order(product)
+    Order.objects.filter(pk=failed.pk).update(status=Order.Status.FAILED)
+    client.force_login(product.seller)
+    sales = reverse("orders:seller-sales")
+    ship = reverse("orders:seller-item-ship", args=[item.pk])
+    deliver = reverse("orders:seller-item-deliver", args=[item.pk])
+    # then only the paid line can be shipped, and nothing can be delivered yet
+    page = client.get(sales).content.decode()
+    assert page.count("Mark shipped") == 1 and ship in page
+    assert "Mark delivered" not in page
+    # once shipped, only delivery is offered; once delivered, nothing
+    client.post(ship, {"carrier": "DHL", "tracking_number": "1"})
+    page = client.get(sales).content.decode()
+    assert "Mark shipped" not in page and page.count("Mark delivered") == 1 and deliver in page
+    client.post(deliver)
+    page = client.get(sales).content.decode()
+    assert "Mark shipped" not in page and "Mark delivered" not in page
