@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import stripe
 from django.conf import settings
 
+from orders.models import order_transfer_group
+
 logger = logging.getLogger(__name__)
 
 # Pinned: the request shapes below are written and tested against this version.
@@ -28,6 +30,8 @@ STRIPE_API_VERSION = "2026-10-28.endive"
 WEBHOOK_TOLERANCE_SECONDS = 300
 # The library waits 80 s by default: longer than a web request or a task should hang.
 HTTP_TIMEOUT_SECONDS = 30
+# Stripe's ids fit in 255 characters; so do our columns that store them.
+MAX_ID_LENGTH = 255
 
 
 class GatewayError(Exception):
@@ -130,6 +134,26 @@ def get_gateway() -> PaymentGateway:
 
 
 # ------------------------------------------------------------------------------
+# What we tell Stripe about our objects (shared by both gateways)
+# ------------------------------------------------------------------------------
+def order_metadata(order_id: int) -> dict[str, str]:
+    """The metadata that ties a Checkout Session or PaymentIntent to our order."""
+    return {"order_id": str(order_id)}
+
+
+def express_controller() -> dict:
+    """An Express account in controller properties (`type="express"` is deprecated in
+    this API version): Stripe-hosted onboarding and Express Dashboard, the platform pays
+    fees and carries negative balances."""
+    return {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "application"},
+        "losses": {"payments": "application"},
+        "requirement_collection": "stripe",
+    }
+
+
+# ------------------------------------------------------------------------------
 # Webhook signatures (shared by both gateways: the simulator signs like Stripe)
 # ------------------------------------------------------------------------------
 def event_verify(*, payload: bytes, signature: str, secret: str) -> dict:
@@ -149,12 +173,17 @@ def event_verify(*, payload: bytes, signature: str, secret: str) -> dict:
     if (
         not isinstance(event, dict)
         or event.get("object") != "event"
-        or not isinstance(event.get("id"), str)
+        or not _is_id(event.get("id"))
         or not isinstance(event.get("type"), str)
         or not isinstance(event.get("data"), dict)
+        or (event.get("account") is not None and not _is_id(event["account"]))
     ):
         raise InvalidSignature("The body is not a Stripe event.")
     return event
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
 # ------------------------------------------------------------------------------
@@ -278,7 +307,6 @@ class StripeGateway:
         idempotency_key: str,
         expires_at: int | None = None,
     ) -> CheckoutSession:
-        order_ref = str(order_id)
         params: dict[str, Any] = {
             "mode": "payment",
             "line_items": [
@@ -293,11 +321,11 @@ class StripeGateway:
                 for item in line_items
             ],
             "customer_email": email,
-            "client_reference_id": order_ref,
-            "metadata": {"order_id": order_ref},
+            "client_reference_id": str(order_id),
+            "metadata": order_metadata(order_id),
             "payment_intent_data": {
-                "transfer_group": f"order-{order_id}",
-                "metadata": {"order_id": order_ref},
+                "transfer_group": order_transfer_group(order_id),
+                "metadata": order_metadata(order_id),
             },
             "success_url": success_url,
             "cancel_url": cancel_url,
@@ -348,19 +376,11 @@ class StripeGateway:
         return transfer["id"]
 
     def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
-        # `type="express"` is deprecated in this API version; these controller
-        # properties are its documented equivalent (Stripe-hosted onboarding and Express
-        # Dashboard, the platform pays fees and carries negative balances).
         account = self._call(
             "account create",
             self.client.v1.accounts.create,
             {
-                "controller": {
-                    "stripe_dashboard": {"type": "express"},
-                    "fees": {"payer": "application"},
-                    "losses": {"payments": "application"},
-                    "requirement_collection": "stripe",
-                },
+                "controller": express_controller(),
                 "email": email,
                 "capabilities": {"transfers": {"requested": True}},
                 "metadata": {"seller_id": str(seller_id)},

@@ -27,13 +27,14 @@ def order_payout(*, order_id: int) -> list[SellerTransfer]:
     Idempotent and resumable: ledger rows and transfers are keyed by (order, seller);
     a transfer already CREATED is skipped, and Stripe deduplicates a retried create by
     the same idempotency key. The network call happens outside any transaction. A
-    seller without a connected account gets a FAILED transfer with the reason, visible
-    to staff, and the run goes on for the others. Free orders post nothing.
+    seller without a connected account, or whose transfer Stripe refuses, gets a FAILED
+    transfer with the reason, visible to staff, and the run goes on for the others; an
+    outage (`GatewayUnavailable`) is raised for the task to retry. Free orders post nothing.
     """
     order = Order.objects.get(pk=order_id)
     if order.status != Order.Status.PAID or order.total_cents == 0:
         return []
-    from payments.gateway import get_gateway
+    from payments.gateway import GatewayError, GatewayUnavailable, get_gateway
 
     lines: dict[int, list[OrderItem]] = defaultdict(list)
     for item in order.items.select_related("seller"):
@@ -69,32 +70,53 @@ def order_payout(*, order_id: int) -> list[SellerTransfer]:
             transfers.append(transfer)
             continue
         if account is None:
-            SellerTransfer.objects.filter(pk=transfer.pk).update(
-                status=SellerTransfer.Status.FAILED,
-                last_error="The seller has no connected Stripe account.",
-            )
+            _transfer_failed(transfer.pk, "The seller has no connected Stripe account.")
             continue
-        stripe_transfer_id = get_gateway().create_transfer(
-            amount_cents=amount,
-            currency=order.currency,
-            destination=account.stripe_account_id,
-            source_transaction=order.stripe_charge_id,
-            transfer_group=order.transfer_group,
-            idempotency_key=transfer.idempotency_key,
-            metadata={"order_id": str(order.pk), "seller_id": str(seller_id)},
+        try:
+            stripe_transfer_id = get_gateway().create_transfer(
+                amount_cents=amount,
+                currency=order.currency,
+                destination=account.stripe_account_id,
+                source_transaction=order.stripe_charge_id,
+                transfer_group=order.transfer_group,
+                idempotency_key=transfer.idempotency_key,
+                metadata={"order_id": str(order.pk), "seller_id": str(seller_id)},
+            )
+        except GatewayUnavailable:
+            raise
+        except GatewayError as exc:
+            logger.warning("transfer %s refused: %s", transfer.idempotency_key, exc.message)
+            code = f" ({exc.code})" if exc.code else ""
+            _transfer_failed(transfer.pk, f"{exc.message}{code}")
+            continue
+        transfers.append(
+            _transfer_created(transfer.pk, stripe_transfer_id, account.stripe_account_id)
         )
-        transfers.append(_transfer_created(transfer.pk, stripe_transfer_id))
     return transfers
 
 
 @transaction.atomic
-def _transfer_created(transfer_pk: int, stripe_transfer_id: str) -> SellerTransfer:
+def _transfer_failed(transfer_pk: int, reason: str) -> None:
+    """Mark a not-yet-created transfer FAILED with why; a CREATED one is never touched."""
+    transfer = SellerTransfer.objects.select_for_update().get(pk=transfer_pk)
+    if transfer.status != SellerTransfer.Status.CREATED:
+        transfer.status = SellerTransfer.Status.FAILED
+        transfer.last_error = reason
+        transfer.save(update_fields=["status", "last_error", "updated_at"])
+
+
+@transaction.atomic
+def _transfer_created(
+    transfer_pk: int, stripe_transfer_id: str, destination: str
+) -> SellerTransfer:
     transfer = (
         SellerTransfer.objects.select_for_update().select_related("order").get(pk=transfer_pk)
     )
     if transfer.status != SellerTransfer.Status.CREATED:
         transfer.status = SellerTransfer.Status.CREATED
         transfer.stripe_transfer_id = stripe_transfer_id
+        # Where the money went: the row may predate the seller's account (FAILED first).
+        transfer.destination_account = destination
         transfer.last_error = ""
         transfer.save()
         OrderEvent.objects.create(

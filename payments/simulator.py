@@ -35,6 +35,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import order_transfer_group
 from payments.gateway import (
     STRIPE_API_VERSION,
     AccountState,
@@ -43,6 +44,8 @@ from payments.gateway import (
     LineItem,
     SessionState,
     event_verify,
+    express_controller,
+    order_metadata,
 )
 
 logger = logging.getLogger(__name__)
@@ -254,8 +257,7 @@ class SimulatorGateway:
     def create_account_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
         from django.core import signing
 
-        if not SimulatedAccount.objects.filter(pk=account_id).exists():
-            raise GatewayError(f"No such account: {account_id}")
+        _account(account_id)
         # The return/refresh targets travel signed, so the page cannot be made to
         # redirect anywhere else (an open redirect).
         token = signing.dumps(
@@ -265,21 +267,23 @@ class SimulatorGateway:
         return f"{url}?link={token}"
 
     def retrieve_account(self, account_id: str) -> AccountState:
-        account = SimulatedAccount.objects.filter(pk=account_id).first()
-        if account is None:
-            raise GatewayError(f"No such account: {account_id}")
-        return account.state
+        return _account(account_id).state
 
     def create_login_link(self, account_id: str) -> str:
-        account = SimulatedAccount.objects.filter(pk=account_id).first()
-        if account is None:
-            raise GatewayError(f"No such account: {account_id}")
+        account = _account(account_id)
         if not account.details_submitted:
             raise GatewayError("Finish onboarding before opening the Express dashboard.")
         return reverse("payments:simulator-dashboard", kwargs={"account_id": account_id})
 
     def construct_event(self, *, payload: bytes, signature: str, secret: str) -> dict:
         return event_verify(payload=payload, signature=signature, secret=secret)
+
+
+def _account(account_id: str) -> SimulatedAccount:
+    account = SimulatedAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        raise GatewayError(f"No such account: {account_id}")
+    return account
 
 
 LINK_SALT = "payments.simulator.account-link"
@@ -309,7 +313,7 @@ def session_object(session: SimulatedCheckoutSession) -> dict:
         "customer_email": session.email,
         "expires_at": _ts(session.expires_at),
         "livemode": False,
-        "metadata": {"order_id": str(session.order_id)},
+        "metadata": order_metadata(session.order_id),
         "mode": "payment",
         "payment_intent": session.payment_intent or None,
         "payment_status": session.payment_status,
@@ -334,9 +338,9 @@ def payment_intent_object(session: SimulatedCheckoutSession, *, decline_message:
         },
         "latest_charge": None,
         "livemode": False,
-        "metadata": {"order_id": str(session.order_id)},
+        "metadata": order_metadata(session.order_id),
         "status": "requires_payment_method",
-        "transfer_group": f"order-{session.order_id}",
+        "transfer_group": order_transfer_group(session.order_id),
     }
 
 
@@ -345,13 +349,7 @@ def account_object(account: SimulatedAccount) -> dict:
         "id": account.id,
         "object": "account",
         "charges_enabled": account.charges_enabled,
-        "controller": {
-            "fees": {"payer": "application"},
-            "losses": {"payments": "application"},
-            "requirement_collection": "stripe",
-            "stripe_dashboard": {"type": "express"},
-            "type": "application",
-        },
+        "controller": {**express_controller(), "type": "application"},
         "created": _ts(account.created_at),
         "details_submitted": account.details_submitted,
         "email": account.email,

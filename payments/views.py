@@ -217,22 +217,22 @@ class SimulatorOnboardingView(_SimulatedAccountMixin, View):
 
     template_name = "payments/simulator/onboarding.html"
 
-    def _link(self, request: HttpRequest) -> dict | None:
+    def _open(self, request: HttpRequest, account_id: str) -> tuple[SimulatedAccount, dict]:
+        """The seller's account and the link's signed targets; 404 for a bad link.
+        An expired link comes back with `expired` set."""
+        account = self.get_account(account_id)
         token = request.GET.get("link", "")
         try:
-            return signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE_SECONDS)
+            link = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE_SECONDS)
         except signing.SignatureExpired:
-            # As on Stripe: an expired link sends the seller to refresh_url for a new one.
-            return {"expired": True, **signing.loads(token, salt=LINK_SALT)}
+            link = {"expired": True, **signing.loads(token, salt=LINK_SALT)}
         except signing.BadSignature:
-            return None
+            raise Http404("Invalid onboarding link.") from None
+        return account, link
 
     def get(self, request: HttpRequest, account_id: str) -> HttpResponse:
-        account = self.get_account(account_id)
-        link = self._link(request)
-        if link is None:
-            raise Http404("Invalid onboarding link.")
-        if link.get("expired"):
+        account, link = self._open(request, account_id)
+        if link.get("expired"):  # as on Stripe: to refresh_url, for a new link
             return redirect(link["refresh_url"])
         return render(
             request,
@@ -241,10 +241,7 @@ class SimulatorOnboardingView(_SimulatedAccountMixin, View):
         )
 
     def post(self, request: HttpRequest, account_id: str) -> HttpResponse:
-        account = self.get_account(account_id)
-        link = self._link(request)
-        if link is None:
-            raise Http404("Invalid onboarding link.")
+        account, link = self._open(request, account_id)
         if link.get("expired"):
             return redirect(link["refresh_url"])
         if request.POST.get("action") == "complete":

@@ -1,8 +1,10 @@
 """Connect Express onboarding for sellers: views, services, the banner, the sync command."""
 
+import time
 from io import StringIO
 
 import pytest
+from django.core import signing
 from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import RequestFactory
@@ -13,7 +15,7 @@ from payments.gateway import AccountState
 from payments.models import SellerStripeAccount, StripeEvent
 from payments.selectors import seller_is_payment_ready
 from payments.services import seller_stripe_account_start, seller_stripe_account_sync
-from payments.simulator import SimulatedAccount
+from payments.simulator import LINK_MAX_AGE_SECONDS, LINK_SALT, SimulatedAccount
 from tests.factories import SellerProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +163,28 @@ def test_a_tampered_onboarding_link_is_refused(client, seller):
     assert client.get(link + "x").status_code == 404
     path = link.split("?")[0]
     assert client.get(path).status_code == 404
+
+
+def test_an_expired_onboarding_link_sends_the_seller_to_refresh_for_a_new_one(client, seller):
+    # given an onboarding link older than its lifetime
+    client.post(START)
+    account = SimulatedAccount.objects.get()
+
+    class _HourAgo(signing.TimestampSigner):
+        def timestamp(self):
+            return signing.b62_encode(int(time.time()) - LINK_MAX_AGE_SECONDS - 60)
+
+    token = _HourAgo(salt=LINK_SALT).sign_object(
+        {"return_url": f"http://testserver{RETURN}", "refresh_url": f"http://testserver{REFRESH}"}
+    )
+    link = reverse("payments:simulator-onboarding", kwargs={"account_id": account.id})
+    link = f"{link}?link={token}"
+    # when it is opened or submitted, then it goes to refresh_url and completes nothing
+    assert client.get(link)["Location"] == f"http://testserver{REFRESH}"
+    assert client.post(link, {"action": "complete"})["Location"] == f"http://testserver{REFRESH}"
+    assert not StripeEvent.objects.exists()
+    account.refresh_from_db()
+    assert not account.details_submitted
 
 
 def test_returning_syncs_the_account_from_stripe(client, seller):

@@ -31,6 +31,21 @@ def _gateway(*responses, **kwargs) -> tuple[StripeGateway, RecordingHTTPClient]:
     return StripeGateway(api_key=KEY, http_client=http, **kwargs), http
 
 
+def _create_transfer(gateway: StripeGateway, **overrides) -> str:
+    return gateway.create_transfer(
+        **{
+            "amount_cents": 2150,
+            "currency": "usd",
+            "destination": "acct_1SellerAbc",
+            "source_transaction": "ch_3QxYz0AbCdEf",
+            "transfer_group": "order-42",
+            "idempotency_key": "transfer-order-42-seller-7",
+            "metadata": {},
+            **overrides,
+        }
+    )
+
+
 def _assert_standard_headers(request, *, idempotency_key: str | None = None) -> None:
     assert request.headers["Authorization"] == f"Bearer {KEY}"
     assert request.headers["Stripe-Version"] == STRIPE_API_VERSION == "2026-10-28.endive"
@@ -220,15 +235,7 @@ def test_stripe_api_base_setting_is_honoured(settings):
     http = RecordingHTTPClient((200, "transfer"))
     gateway = StripeGateway(api_key=KEY, http_client=http)
     # when any call is made
-    gateway.create_transfer(
-        amount_cents=1,
-        currency="usd",
-        destination="acct_1",
-        source_transaction="ch_1",
-        transfer_group="order-1",
-        idempotency_key="transfer-order-1-seller-1",
-        metadata={},
-    )
+    _create_transfer(gateway)
     # then it goes there
     assert http.requests[0].url == "http://stripe-mock:12111/v1/transfers"
 
@@ -244,15 +251,7 @@ def test_server_errors_are_retried_with_the_same_key_then_reported_unavailable()
     gateway, http = _gateway(*[(500, "error_api")] * 3, max_network_retries=2)
     # when a transfer is attempted
     with pytest.raises(GatewayUnavailable) as caught:
-        gateway.create_transfer(
-            amount_cents=2150,
-            currency="usd",
-            destination="acct_1SellerAbc",
-            source_transaction="ch_3QxYz0AbCdEf",
-            transfer_group="order-42",
-            idempotency_key="transfer-order-42-seller-7",
-            metadata={},
-        )
+        _create_transfer(gateway, idempotency_key="transfer-order-42-seller-7")
     # then the library retried twice with the same idempotency key, and we say "later"
     assert [r.headers["Idempotency-Key"] for r in http.requests] == [
         "transfer-order-42-seller-7"
@@ -287,15 +286,7 @@ def test_a_card_error_is_a_gateway_error_with_stripes_customer_message():
 def test_an_invalid_request_is_a_gateway_error_that_does_not_leak_stripes_detail():
     gateway, http = _gateway((400, "error_invalid_request"))
     with pytest.raises(GatewayError) as caught:
-        gateway.create_transfer(
-            amount_cents=1,
-            currency="usd",
-            destination="acct_missing",
-            source_transaction="ch_1",
-            transfer_group="order-1",
-            idempotency_key="transfer-order-1-seller-1",
-            metadata={},
-        )
+        _create_transfer(gateway, destination="acct_missing")
     assert not isinstance(caught.value, GatewayUnavailable)
     assert caught.value.message == "The payment provider refused the request."
     assert len(http.requests) == 1  # a 400 is not retried

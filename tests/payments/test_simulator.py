@@ -314,6 +314,26 @@ def _deliver_session_event(deliver, session, event_type: str):
     return deliver(event_build(event_type, session_object(session)))
 
 
+def _simulated_session(
+    idempotency_key: str, *, order_id: int, **fields
+) -> SimulatedCheckoutSession:
+    """A session on the simulator's "Stripe" that we did not create through checkout."""
+    return SimulatedCheckoutSession.objects.create(
+        idempotency_key=idempotency_key,
+        order_id=order_id,
+        **{
+            "email": "x@example.com",
+            "amount_total": 500,
+            "currency": "usd",
+            "success_url": SUCCESS,
+            "cancel_url": CANCEL,
+            "status": "expired",
+            "expires_at": timezone.now(),
+            **fields,
+        },
+    )
+
+
 def test_a_completed_but_unpaid_checkout_waits_for_the_async_payment(
     deliver, django_capture_on_commit_callbacks
 ):
@@ -380,14 +400,10 @@ def test_a_paid_session_that_is_not_the_orders_is_kept_failed_for_staff(
     # given a paid simulated session that claims an order which has another session
     order = _order()
     _checkout(order)
-    rogue = SimulatedCheckoutSession.objects.create(
-        idempotency_key="rogue",
+    rogue = _simulated_session(
+        "rogue",
         order_id=order.pk,
-        email="x@example.com",
         amount_total=1,
-        currency="usd",
-        success_url=SUCCESS,
-        cancel_url=CANCEL,
         status="complete",
         payment_status="paid",
         payment_intent="pi_sim_rogue",
@@ -412,17 +428,7 @@ def test_an_expired_event_for_an_order_that_moved_to_another_session_is_ignored(
 ):
     order = _order()
     _checkout(order)
-    old = SimulatedCheckoutSession.objects.create(
-        idempotency_key="old",
-        order_id=order.pk,
-        email="x@example.com",
-        amount_total=500,
-        currency="usd",
-        success_url=SUCCESS,
-        cancel_url=CANCEL,
-        status="expired",
-        expires_at=timezone.now(),
-    )
+    old = _simulated_session("old", order_id=order.pk)
     with django_capture_on_commit_callbacks(execute=True):
         _deliver_session_event(deliver, old, "checkout.session.expired")
     assert StripeEvent.objects.get().status == "IGNORED"
@@ -432,17 +438,7 @@ def test_an_expired_event_for_an_order_that_moved_to_another_session_is_ignored(
 def test_a_session_event_for_an_unknown_order_is_ignored(
     deliver, django_capture_on_commit_callbacks
 ):
-    ghost = SimulatedCheckoutSession.objects.create(
-        idempotency_key="ghost",
-        order_id=999999,
-        email="x@example.com",
-        amount_total=500,
-        currency="usd",
-        success_url=SUCCESS,
-        cancel_url=CANCEL,
-        status="expired",
-        expires_at=timezone.now(),
-    )
+    ghost = _simulated_session("ghost", order_id=999999)
     with django_capture_on_commit_callbacks(execute=True):
         _deliver_session_event(deliver, ghost, "checkout.session.expired")
     assert StripeEvent.objects.get().status == "IGNORED"

@@ -92,6 +92,25 @@ def test_a_missing_signature_is_rejected(client):
     assert not StripeEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"id": "evt_" + "x" * 252},  # longer than any Stripe id (and our column)
+        {"id": ""},
+        {"account": "acct_" + "x" * 251},
+        {"account": {"id": "acct_1SellerAbc"}},
+    ],
+)
+def test_a_signed_event_with_malformed_ids_is_a_400_and_stores_nothing(
+    changes, deliver, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = deliver(_event("event_account_updated", **changes), endpoint="connect")
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
+    assert callbacks == []
+
+
 def test_a_platform_event_sent_to_the_connect_endpoint_is_rejected(settings, deliver):
     # signed with the platform secret, delivered to the Connect endpoint
     response = deliver(
@@ -231,18 +250,12 @@ def test_processing_refetches_the_account_rather_than_trusting_the_payload(
 
 
 def test_a_failing_handler_leaves_the_row_failed_and_a_replay_finishes_it(
-    deliver, django_capture_on_commit_callbacks, monkeypatch
+    deliver, django_capture_on_commit_callbacks
 ):
-    # given the sync service breaks (a bug, or a dependency that is down)
+    # given the account cannot be re-fetched: "Stripe" does not know it (yet)
     account = _seller_account()
-    from payments import services
-
-    real_sync = services.seller_stripe_account_sync
-
-    def broken(**kwargs):
-        raise RuntimeError("database said no")
-
-    monkeypatch.setattr(services, "seller_stripe_account_sync", broken)
+    simulated = SimulatedAccount.objects.get()
+    SimulatedAccount.objects.filter(pk=simulated.pk).delete()
     # when the event arrives
     with django_capture_on_commit_callbacks(execute=True):
         response = deliver(_event("event_account_updated"), endpoint="connect")
@@ -250,11 +263,11 @@ def test_a_failing_handler_leaves_the_row_failed_and_a_replay_finishes_it(
     assert response.status_code == 200
     row = StripeEvent.objects.get()
     assert (row.status, row.attempts, row.processed_at) == ("FAILED", 1, None)
-    assert row.last_error.startswith("RuntimeError: database said no")
+    assert row.last_error.startswith(f"GatewayError: No such account: {ACCOUNT}")
     account.refresh_from_db()
     assert not account.is_ready  # the failed attempt wrote nothing
-    # when the cause is fixed and ops replay the failed events
-    monkeypatch.setattr(services, "seller_stripe_account_sync", real_sync)
+    # when the cause is fixed (Stripe knows the account) and ops replay the failed events
+    simulated.save(force_insert=True)
     call_command("stripe_events_replay")
     # then the event is processed and its effect applied
     row.refresh_from_db()
