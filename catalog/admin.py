@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html
 
+from catalog.markdown import render_markdown
 from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory, Tag
 from marketplace.templatetags.money import format_money
 
@@ -60,10 +62,16 @@ class ProductAdmin(admin.ModelAdmin):
     search_fields = ["title", "slug", "seller__email", "seller__seller_profile__display_name"]
     list_select_related = ["seller"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["seller", "cover_image"]
+    raw_id_fields = ["cover_image"]
     filter_horizontal = ["tags"]
-    # Money and counters are written by services only; the admin shows them.
+    # Money and counters are written by services only; the admin shows them. Owner, kind
+    # and status are the seller's (through the publish checklist); staff moderate with
+    # the take-down flag.
     readonly_fields = [
+        "seller",
+        "kind",
+        "status",
+        "taken_down_at",
         "price_cents",
         "currency",
         "shipping_cents",
@@ -83,6 +91,15 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.display(description="price", ordering="price_cents")
     def price(self, obj: Product) -> str:
         return "Free" if obj.price_cents == 0 else format_money(obj.price_cents, obj.currency)
+
+    def save_model(self, request, obj: Product, form, change: bool) -> None:
+        # The page shows description_html: without this, staff removing text from a
+        # description would change nothing buyers see.
+        if "description" in form.changed_data:
+            obj.description_html = render_markdown(obj.description)
+        if "is_taken_down" in form.changed_data:  # when it came down, for the audit trail
+            obj.taken_down_at = timezone.now() if obj.is_taken_down else None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Category)

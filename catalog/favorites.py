@@ -14,6 +14,7 @@ from catalog.models import Favorite, Product, WishlistItem
 from catalog.selectors import PUBLIC, annotate_buyability, product_queryset_public
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
+from marketplace.selectors import user_has_verified_email
 
 
 # ------------------------------------------------------------------------------
@@ -79,6 +80,20 @@ def saved_state(*, user: User, product_ids: list[int]) -> dict[int, tuple[bool, 
         )
     )
     return {pk: (pk in favorites, pk in wishlist) for pk in product_ids}
+
+
+def save_buttons_state(*, user: User, product: Product, verified: bool | None = None) -> dict:
+    """What catalog/partials/favorite_buttons.html needs for `product`: `is_favorite`,
+    `in_wishlist` and `can_save` (a verified account that is not the seller: the buttons
+    then toggle in place with htmx). Pass `verified` when the caller already knows it."""
+    if verified is None:
+        verified = user.is_authenticated and user_has_verified_email(user)
+    is_favorite, in_wishlist = saved_state(user=user, product_ids=[product.pk])[product.pk]
+    return {
+        "is_favorite": is_favorite,
+        "in_wishlist": in_wishlist,
+        "can_save": verified and product.seller_id != user.pk,
+    }
 
 
 def product_get_saveable(*, user: User, pk: int) -> Product | None:

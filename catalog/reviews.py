@@ -316,38 +316,48 @@ def reviews_for_product(product: Product, *, limit: int = REVIEWS_SHOWN) -> list
     return [_decorate(review) for review in reviews]
 
 
+def review_get_for_author(*, product: Product, author: User) -> Review | None:
+    """`author`'s one review of `product` (hidden or not), with its reply, or None."""
+    if not author.is_authenticated:
+        return None
+    return (
+        Review.objects.filter(product=product, author=author)
+        .select_related("author", "reply")
+        .first()
+    )
+
+
 def product_reviews_context(*, product: Product, user: User) -> dict:
     """What the product page's reviews section and save buttons need; merge it into
-    ProductDetailView's context."""
-    from catalog.favorites import saved_state
+    ProductDetailView's context. Each review carries what `user` may do with it:
+    `can_reply` (the listing's seller), `can_report` (anyone signed in but its author)
+    and `is_reported` (they already have an open report of it)."""
+    from catalog.favorites import save_buttons_state
 
     verified = user_has_verified_email(user) if user.is_authenticated else False
     eligibility = _eligibility(product=product, user=user, verified=verified)
-    my_review = None
+    my_review = review_get_for_author(product=product, author=user)
+    if my_review is not None:
+        _decorate(my_review)
     reported: set[int] = set()
     if user.is_authenticated:
-        my_review = (
-            Review.objects.filter(product=product, author=user)
-            .select_related("author", "reply")
-            .first()
-        )
-        if my_review is not None:
-            _decorate(my_review)
         reported = set(
             Report.objects.filter(
                 reporter=user, status=Report.Status.OPEN, review__product=product
             ).values_list("review_id", flat=True)
         )
-    is_favorite, in_wishlist = saved_state(user=user, product_ids=[product.pk])[product.pk]
+    is_seller = user.is_authenticated and product.seller_id == user.pk
+    reviews = reviews_for_product(product)
+    for review in reviews:
+        review.can_reply = is_seller
+        review.can_report = user.is_authenticated and review.author_id != user.pk
+        review.is_reported = review.pk in reported
     average = product.rating_average
     return {
-        "reviews": reviews_for_product(product),
+        "reviews": reviews,
         "review_eligibility": eligibility.reason,
         "my_review": my_review,
         "review_stars": int(average + 0.5) if average is not None else 0,
-        "reported_review_ids": reported,
         "report_reasons": Report.Reason.choices,
-        "is_favorite": is_favorite,
-        "in_wishlist": in_wishlist,
-        "can_save": verified and product.seller_id != user.pk,
+        **save_buttons_state(user=user, product=product, verified=verified),
     }

@@ -322,6 +322,13 @@ def product_duplicate(*, product: Product) -> Product:
 # ------------------------------------------------------------------------------
 # Images
 # ------------------------------------------------------------------------------
+def _lock_listing(product_id: int) -> Product:
+    """Lock the listing's row and return it fresh. Every write to its pictures and files
+    takes this lock first, so the caps, the "a published listing keeps one" rules, the
+    cover and `file_formats` are decided on what is really there."""
+    return Product.objects.select_for_update().get(pk=product_id)
+
+
 def _reset_cover(product: Product) -> None:
     first = product.images.order_by("position", "id").first()
     Product.objects.filter(pk=product.pk).update(cover_image=first)
@@ -334,6 +341,7 @@ def product_image_add(
 ) -> ProductImage:
     """Check the picture by content, store it re-encoded (no EXIF) with a detail and a card
     thumbnail, and make it the cover if it is the first."""
+    locked = _lock_listing(product.pk)
     if product.images.count() >= MAX_IMAGES_PER_PRODUCT:
         raise ApplicationError(f"A listing can have at most {MAX_IMAGES_PER_PRODUCT} images.")
     try:
@@ -351,7 +359,7 @@ def product_image_add(
         webp = normalize_image(upload, max_side=side, name=f"{stem}-{name}")
         getattr(image, name).save(webp.name, webp, save=False)
     image.save()
-    if product.cover_image_id is None:
+    if locked.cover_image_id is None:
         Product.objects.filter(pk=product.pk).update(cover_image=image)
         product.cover_image = image
     return image
@@ -359,7 +367,7 @@ def product_image_add(
 
 @transaction.atomic
 def product_image_remove(*, image: ProductImage) -> None:
-    product = image.product
+    product = _lock_listing(image.product_id)
     if product.status == Product.Status.PUBLISHED and product.images.count() <= 1:
         raise ApplicationError(
             "A published listing needs an image. Add another before removing this one."
@@ -375,7 +383,7 @@ def product_image_remove(*, image: ProductImage) -> None:
 @transaction.atomic
 def product_image_make_cover(*, image: ProductImage) -> None:
     """Move `image` to the front of the gallery."""
-    product = image.product
+    product = _lock_listing(image.product_id)
     for position, other in enumerate(product.images.exclude(pk=image.pk), start=1):
         ProductImage.objects.filter(pk=other.pk).update(position=position)
     ProductImage.objects.filter(pk=image.pk).update(position=0)
@@ -410,7 +418,7 @@ def digital_asset_add(
         raise ApplicationError(" ".join(exc.messages)) from exc
     original_name = os.path.basename(upload.name or "file")[:255] or "file"
     with transaction.atomic():
-        Product.objects.select_for_update().filter(pk=product.pk).first()
+        _lock_listing(product.pk)
         live = product.assets.filter(removed_at__isnull=True)
         if live.count() >= MAX_ASSETS_PER_PRODUCT:
             raise ApplicationError(f"A listing can have at most {MAX_ASSETS_PER_PRODUCT} files.")
@@ -468,7 +476,7 @@ def digital_asset_build_preview(*, asset_id: int) -> bool:
 def digital_asset_remove(*, asset: DigitalAsset) -> None:
     """Take a file off the listing. The row and the stored file stay (download history,
     buyers whose order included it); only the public preview copy is deleted."""
-    product = asset.product
+    product = _lock_listing(asset.product_id)
     live = DigitalAsset.objects.filter(product=product, removed_at__isnull=True)
     if product.status == Product.Status.PUBLISHED and live.count() <= 1:
         raise ApplicationError(

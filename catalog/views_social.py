@@ -18,14 +18,15 @@ from analytics.services import engagement_record
 from catalog.favorites import (
     favorite_toggle,
     product_get_saveable,
+    save_buttons_state,
     saved_lists_for_user,
-    saved_state,
     wishlist_move_to_cart,
     wishlist_toggle,
 )
 from catalog.models import Product, Review, ReviewReply
 from catalog.reviews import (
     review_eligibility,
+    review_get_for_author,
     review_reply_upsert,
     review_report,
     review_upsert,
@@ -104,8 +105,7 @@ class ReviewEditView(VerifiedEmailRequiredMixin, View):
     """Verified users who bought the product (or downloaded it free): write or edit their
     one review. Anyone else signed in gets a 403 page saying why."""
 
-    def _render(self, request, product, form, *, status=200, reason=""):
-        my_review = Review.objects.filter(product=product, author=request.user).first()
+    def _render(self, request, product, my_review, form, *, status=200, reason=""):
         return render(
             request,
             "catalog/review_form.html",
@@ -121,21 +121,21 @@ class ReviewEditView(VerifiedEmailRequiredMixin, View):
 
     def get(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = _public_product(product_pk)
+        mine = review_get_for_author(product=product, author=request.user)
         reason = review_eligibility(product=product, user=request.user)
         if reason:
-            return self._render(request, product, None, status=403, reason=reason)
-        mine = Review.objects.filter(product=product, author=request.user).first()
+            return self._render(request, product, mine, None, status=403, reason=reason)
         initial = {"rating": mine.rating, "body": mine.body} if mine else {}
-        return self._render(request, product, ReviewForm(initial=initial))
+        return self._render(request, product, mine, ReviewForm(initial=initial))
 
     def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = _public_product(product_pk)
+        mine = review_get_for_author(product=product, author=request.user)
         reason = review_eligibility(product=product, user=request.user)
         if reason:
-            return self._render(request, product, None, status=403, reason=reason)
+            return self._render(request, product, mine, None, status=403, reason=reason)
         form = ReviewForm(request.POST)
         if form.is_valid():
-            existed = Review.objects.filter(product=product, author=request.user).exists()
             try:
                 review_upsert(product=product, author=request.user, **form.cleaned_data)
             except ApplicationError as exc:
@@ -143,10 +143,10 @@ class ReviewEditView(VerifiedEmailRequiredMixin, View):
             else:
                 messages.success(
                     request,
-                    "Your review was updated." if existed else "Thank you: your review is live.",
+                    "Your review was updated." if mine else "Thank you: your review is live.",
                 )
                 return redirect(product.get_absolute_url() + "#reviews")
-        return self._render(request, product, form, status=400)
+        return self._render(request, product, mine, form, status=400)
 
 
 class ReviewReplyView(SellerRequiredMixin, View):
@@ -241,17 +241,13 @@ class _SaveToggleView(_HtmxLoginMixin, VerifiedEmailRequiredMixin, View):
         except ApplicationError as exc:
             error = exc.message
         if _is_htmx(request):
-            is_favorite, in_wishlist = saved_state(user=request.user, product_ids=[product.pk])[
-                product.pk
-            ]
             return render(
                 request,
                 "catalog/partials/favorite_buttons.html",
                 {
                     "p": product,
-                    "is_favorite": is_favorite,
-                    "in_wishlist": in_wishlist,
-                    "can_save": True,
+                    # VerifiedEmailRequiredMixin let this request in.
+                    **save_buttons_state(user=request.user, product=product, verified=True),
                     "next": back,
                     "save_error": error,
                 },

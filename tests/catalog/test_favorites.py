@@ -1,9 +1,11 @@
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import get_messages
 from django.urls import include, path, reverse
 
 from catalog.favorites import (
     favorite_toggle,
+    save_buttons_state,
     saved_lists_for_user,
     saved_state,
     wishlist_move_to_cart,
@@ -77,6 +79,23 @@ def test_saved_state_is_one_query_per_list(django_assert_num_queries):
         products[1].pk: (False, False),
         products[2].pk: (False, True),
     }
+
+
+def test_the_save_buttons_toggle_in_place_only_for_a_verified_user_who_is_not_the_seller():
+    product = _product()
+    fan = UserFactory()
+    favorite_toggle(user=fan, product=product)
+    assert save_buttons_state(user=fan, product=product) == {
+        "is_favorite": True,
+        "in_wishlist": False,
+        "can_save": True,
+    }
+    for user in (product.seller, UserFactory(verified=False), AnonymousUser()):
+        assert save_buttons_state(user=user, product=product) == {
+            "is_favorite": False,
+            "in_wishlist": False,
+            "can_save": False,
+        }
 
 
 # --- toggle views -----------------------------------------------------------------

@@ -3,6 +3,7 @@ import threading
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core import mail
 from django.db import connection
 from django.template.loader import render_to_string
@@ -400,6 +401,37 @@ def test_the_reviews_partial_shows_stars_badge_reply_and_the_right_actions():
     assert "Edit your review" in as_author and "Send report" not in as_author
     assert "Edit your reply" in as_seller and "Write a review" not in as_seller
     assert "Send report" in as_stranger and "Only buyers of this listing" in as_stranger
+
+
+def test_each_review_says_what_the_viewer_may_do_with_it():
+    # given: two reviews; a stranger has reported one of them
+    product = _product()
+    ada, bob = _buyer_of(product), _buyer_of(product)
+    adas = review_upsert(product=product, author=ada, rating=5, body=BODY)
+    bobs = review_upsert(product=product, author=bob, rating=1, body=BODY)
+    stranger = UserFactory()
+    review_report(review=bobs, reporter=stranger, reason="SPAM")
+
+    def actions(user):
+        reviews = product_reviews_context(product=product, user=user)["reviews"]
+        return {r.pk: (r.can_reply, r.can_report, r.is_reported) for r in reviews}
+
+    # then
+    assert actions(stranger) == {adas.pk: (False, True, False), bobs.pk: (False, True, True)}
+    assert actions(ada) == {adas.pk: (False, False, False), bobs.pk: (False, True, False)}
+    assert actions(product.seller) == {adas.pk: (True, True, False), bobs.pk: (True, True, False)}
+    assert actions(AnonymousUser()) == {
+        adas.pk: (False, False, False),
+        bobs.pk: (False, False, False),
+    }
+    request = RequestFactory().get(product.get_absolute_url())
+    request.user = stranger
+    html = render_to_string(
+        "catalog/partials/reviews.html",
+        {"p": product, **product_reviews_context(product=product, user=stranger)},
+        request=request,
+    )
+    assert html.count("Send report") == 1 and html.count("review__reported") == 1
 
 
 # --- review-request email ----------------------------------------------------------

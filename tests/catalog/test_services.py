@@ -1,4 +1,7 @@
+import threading
+
 import pytest
+from django.db import connection, transaction
 from PIL import Image
 
 from catalog import services
@@ -9,11 +12,13 @@ from marketplace.models import SiteConfig
 from tests.catalog.factories import (
     DigitalAssetFactory,
     ProductFactory,
+    ProductImageFactory,
     category,
     make_ready,
 )
 from tests.factories import UserFactory
 from tests.images import image_bytes, jpeg_with_gps, upload
+from tests.mesh_files import obj_text
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +278,66 @@ def test_removing_a_file_keeps_its_row_for_history_but_hides_it():
     live = DigitalAsset.objects.filter(product=product, removed_at__isnull=True)
     assert list(live) == [product.assets.exclude(pk=second.pk).get()]
     assert services.product_publish_checklist(product).ok
+
+
+# --- concurrency (PostgreSQL: real row locks) -------------------------------------
+def _in_thread(work) -> tuple[threading.Thread, list]:
+    """Run `work` on its own connection; what it raises lands in the returned list."""
+    outcome: list = []
+
+    def run():
+        try:
+            work()
+        except Exception as exc:  # collected for the test's assertions
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_a_file_while_another_is_added_keeps_the_format_filter_exact():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    # given: a draft with two STL files
+    product = ProductFactory(price_cents=0, complete=True)
+    second = DigitalAssetFactory(product=product)
+    # when: one request adds an OBJ (holding the listing) while another removes an STL
+    with transaction.atomic():
+        services.digital_asset_add(
+            product=product, upload=upload("hook.obj", obj_text()), is_previewable=False
+        )
+        thread, errors = _in_thread(lambda: services.digital_asset_remove(asset=second))
+        thread.join(timeout=1)  # it waits for the listing, or (unlocked) runs ahead
+    thread.join()
+    # then: the browse filter's cached formats match the live files
+    assert errors == []
+    product.refresh_from_db()
+    live = DigitalAsset.objects.filter(product=product, removed_at__isnull=True)
+    assert sorted(live.values_list("kind", flat=True)) == ["obj", "stl"]
+    assert product.file_formats == ",obj,stl,"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_removals_cannot_leave_a_published_listing_without_pictures():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    # given: a published listing with two pictures
+    product = ProductFactory(complete=True, seller_ready=True)
+    services.product_publish(product=product)
+    first = product.images.get()
+    second = ProductImageFactory(product=product, position=1)
+    # when: two requests each remove one
+    with transaction.atomic():
+        services.product_image_remove(image=second)
+        thread, errors = _in_thread(lambda: services.product_image_remove(image=first))
+        thread.join(timeout=1)
+    thread.join()
+    # then: the second is refused with the rule's message and the first picture stays
+    assert [type(e) for e in errors] == [ApplicationError]
+    assert "needs an image" in errors[0].message
+    product.refresh_from_db()
+    assert list(product.images.all()) == [first] and product.cover_image == first

@@ -235,3 +235,60 @@ def test_staff_browse_and_filter_products_in_the_admin(client):
     assert change.status_code == 200
     # money is shown, not editable
     assert 'name="price_cents"' not in change.content.decode()
+
+
+def test_staff_editing_a_description_in_the_admin_changes_what_buyers_see(client):
+    # given: a live listing whose description staff must clean up
+    product = ProductFactory(status="PUBLISHED", seller_ready=True)
+    product.description = "Call me at 555-0100 to buy it cheaper elsewhere."
+    product.description_html = "<p>Call me at 555-0100 to buy it cheaper elsewhere.</p>"
+    product.save()
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    data = _admin_change_data(staff, product)
+    data["description"] = "A planter that waters itself, printed **without** supports."
+    # when
+    response = client.post(f"/admin/catalog/product/{product.pk}/change/", data)
+    # then
+    assert response.status_code == 302, response.content.decode()[:2000]
+    product.refresh_from_db()
+    assert product.description_html == (
+        "<p>A planter that waters itself, printed <strong>without</strong> supports.</p>\n"
+    )
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert "555-0100" not in page and "<strong>without</strong>" in page
+
+
+def _admin_change_data(staff, product) -> dict:
+    """What the admin's change form would post for `product`, unchanged."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = staff
+    form = admin.site._registry[Product].get_form(request, product)(instance=product)
+    data = {name: value for name in form.fields if (value := form[name].value()) is not None}
+    data["tags"] = []
+    for prefix in ("images", "assets"):
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    return data
+
+
+def test_staff_take_a_listing_down_in_the_admin_and_cannot_reassign_or_republish_it(client):
+    product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    seller = product.seller
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    data = _admin_change_data(staff, product)
+    assert not {"seller", "kind", "status"} & set(data)  # shown, not editable
+    data |= {"is_taken_down": "on", "takedown_reason": "Copyrighted model.", "seller": "1"}
+
+    response = client.post(f"/admin/catalog/product/{product.pk}/change/", data)
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.is_taken_down and product.taken_down_at is not None
+    assert product.seller == seller and product.status == "PUBLISHED"
+    assert client.get(product.get_absolute_url()).status_code == 200  # staff still see it
+    client.logout()
+    assert client.get(product.get_absolute_url()).status_code == 404

@@ -5,10 +5,12 @@ import pytest
 from django.test import Client
 
 from catalog.models import Product
+from marketplace.models import User
 from orders.models import Order
 from payments.models import SellerBalanceEntry, StripeEvent
 from tests.catalog.factories import ProductFactory
 from tests.factories import SellerProfileFactory
+from tests.orders.factories import paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -70,6 +72,10 @@ def test_malformed_posts_never_500_and_write_nothing(seller_client, url, data):
 
 def test_a_review_with_an_impossible_rating_is_refused(seller_client):
     product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
+    # A buyer of the listing, so the rating itself (not the right to review) is refused.
+    buyer = seller_client.session["_auth_user_id"]
+    paid_order(product, buyer=User.objects.get(pk=buyer), email="buyer@example.com")
     response = seller_client.post(f"/products/{product.pk}/review/", {"rating": "9", "body": JUNK})
     assert response.status_code in (400, 403)
+    assert response.status_code == 400
     assert product.reviews.count() == 0
