@@ -39,6 +39,11 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("analytics.tasks.trending_recompute_task"),
         name="trending-recompute",
     )
+    sender.add_periodic_task(
+        crontab(minute=41),
+        sender.signature("orders.tasks.orders_expire_abandoned_task"),
+        name="orders-expire-abandoned",
+    )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(
         300.0,

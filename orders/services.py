@@ -8,6 +8,7 @@ transaction and scheduling side effects with `on_commit`.
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -334,6 +335,26 @@ def order_checkout_expired(*, order_id: int) -> Order:
     if changed:
         _release_stock(order)
     return order
+
+
+# Stripe expires a Checkout Session within 24 hours and never pays one after that.
+ABANDONED_AFTER = timedelta(hours=48)
+
+
+def orders_expire_abandoned(*, limit: int = 500) -> int:
+    """PENDING orders older than ABANDONED_AFTER become EXPIRED and their reserved stock
+    comes back. They can never be paid: their session was never created (the process died
+    between reserving stock and calling Stripe) or its expiry webhook never arrived.
+    Idempotent; each order in its own locked transition. Returns how many expired."""
+    cutoff = timezone.now() - ABANDONED_AFTER
+    ids = list(
+        Order.objects.filter(status=Order.Status.PENDING, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for order_id in ids:
+        order_checkout_expired(order_id=order_id)
+    return len(ids)
 
 
 @transaction.atomic

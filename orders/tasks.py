@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from orders.services import order_paid_followups
+from orders.services import order_paid_followups, orders_expire_abandoned
 
 
 @shared_task(bind=True, max_retries=8, retry_backoff=True, acks_late=True)
@@ -21,3 +21,9 @@ def order_item_fulfillment_email_task(item_id: int, step: str) -> None:
     from orders.services import order_item_send_fulfillment_email
 
     order_item_send_fulfillment_email(item_id=item_id, step=step)
+
+
+@shared_task
+def orders_expire_abandoned_task() -> int:
+    """Beat, hourly: give back the stock of checkouts that can never be paid."""
+    return orders_expire_abandoned()

@@ -1,3 +1,4 @@
+import io
 import threading
 
 import pytest
@@ -123,6 +124,31 @@ def test_an_expired_checkout_releases_the_stock_exactly_once():
     order.refresh_from_db()
     assert (order.status, product.stock_quantity) == ("EXPIRED", 3)
     assert order.events.filter(kind="EXPIRED").count() == 1
+
+
+def test_checkouts_pending_past_48_hours_expire_and_give_their_stock_back():
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    product = _live(physical=True, stock_quantity=10)
+    abandoned, recent, paid_late = (_guest_order(product, quantity=n) for n in (2, 3, 1))
+    old = timezone.now() - timedelta(hours=49)
+    Order.objects.filter(pk__in=[abandoned.pk, paid_late.pk]).update(created_at=old)
+    Order.objects.filter(pk=paid_late.pk).update(status=Order.Status.PAID)
+    product.refresh_from_db()
+    assert product.stock_quantity == 4
+
+    out = io.StringIO()
+    call_command("expire_abandoned_orders", stdout=out)
+    call_command("expire_abandoned_orders", stdout=io.StringIO())  # nothing left to do
+
+    assert "Expired 1 order(s)" in out.getvalue()
+    statuses = dict(Order.objects.values_list("pk", "status"))
+    assert statuses == {abandoned.pk: "EXPIRED", recent.pk: "PENDING", paid_late.pk: "PAID"}
+    product.refresh_from_db()
+    assert product.stock_quantity == 6  # the abandoned 2 came back, once
 
 
 def test_a_failed_async_payment_releases_the_stock():
