@@ -41,8 +41,24 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
     )
     sender.add_periodic_task(
         crontab(minute=41),
-        sender.signature("orders.tasks.orders_expire_abandoned_task"),
-        name="orders-expire-abandoned",
+        sender.signature("payments.tasks.checkout_sweep_abandoned_task"),
+        name="checkout-sweep-abandoned",
+    )
+    # The money core's safety nets (docs/LEDGER.md, "Durable follow-ups").
+    sender.add_periodic_task(
+        300.0,
+        sender.signature("payments.tasks.orders_followups_complete_task"),
+        name="orders-followups-complete",
+    )
+    sender.add_periodic_task(
+        120.0,
+        sender.signature("payments.tasks.transfers_retry_due_task"),
+        name="transfers-retry-due",
+    )
+    sender.add_periodic_task(
+        120.0,
+        sender.signature("payments.tasks.payment_refunds_retry_due_task"),
+        name="payment-refunds-retry-due",
     )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(

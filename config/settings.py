@@ -352,6 +352,9 @@ STRIPE_CONNECT_WEBHOOK_SECRET = env_str(
     "STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_local_simulator_connect"
 )
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+# Prefix of every idempotency key sent to Stripe; blank: this database's own random
+# SiteConfig.installation_id, so installations sharing a Stripe account never collide.
+STRIPE_IDEMPOTENCY_PREFIX = env_str("STRIPE_IDEMPOTENCY_PREFIX")
 PAYMENT_SIMULATOR = not STRIPE_SECRET_KEY
 
 # ------------------------------------------------------------------------------

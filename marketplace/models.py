@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -92,6 +94,10 @@ class SellerProfile(models.Model):
         return reverse("marketplace:shop-detail", kwargs={"slug": self.slug})
 
 
+def new_installation_id() -> str:
+    return secrets.token_hex(6)
+
+
 class SiteConfig(models.Model):
     """The one row of marketplace-wide knobs that staff tune in the admin.
 
@@ -127,6 +133,10 @@ class SiteConfig(models.Model):
     refund_window_days = models.PositiveIntegerField(
         "refund window (days)", default=14, help_text="Days after purchase a buyer may ask."
     )
+    # Prefixes every idempotency key we send Stripe (unless STRIPE_IDEMPOTENCY_PREFIX is
+    # set), so two installations, or a reset database, sharing one Stripe account never
+    # replay each other's keys. A new database gets a new value.
+    installation_id = models.CharField(max_length=32, default=new_installation_id, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

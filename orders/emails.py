@@ -34,3 +34,20 @@ def order_send_paid_emails(*, order_id: int) -> None:
                 "payable_cents": sum(i.seller_payable_cents for i in seller_items),
             },
         )
+
+
+def order_send_payment_refunded_email(*, order_id: int, amount_cents: int, currency: str) -> None:
+    """The buyer of an order that could not be honoured: their payment is refunded."""
+    from marketplace.templatetags.money import format_money
+
+    order = Order.objects.get(pk=order_id)
+    email_send(
+        key=f"payment-refunded-order-{order.pk}",
+        to=order.email,
+        template="orders/emails/payment_refunded",
+        context={
+            "order": order,
+            "amount": format_money(amount_cents, currency),
+            "order_path": order_buyer_url(order),
+        },
+    )

@@ -31,14 +31,16 @@ class Order(models.Model):
         EXPIRED = "EXPIRED", "Checkout expired"
         CANCELLED = "CANCELLED", "Cancelled"
 
-    # Stripe never pays a session after it failed asynchronously or expired, so every
-    # state but PENDING is final here (refunds add their own states later).
+    # A payment can still be confirmed after we gave up on an order (a delayed bank
+    # debit, a webhook replayed late, a session paid as our sweep expired it): such an
+    # order becomes PAID again only through `order_payment_succeeded`, which re-reserves
+    # its stock first; if it cannot, payments refunds the charge (docs/LEDGER.md).
     ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
         Status.PENDING: (Status.PAID, Status.FAILED, Status.EXPIRED, Status.CANCELLED),
-        Status.FAILED: (),
+        Status.FAILED: (Status.PAID,),
         Status.PAID: (),
-        Status.EXPIRED: (),
-        Status.CANCELLED: (),
+        Status.EXPIRED: (Status.PAID,),
+        Status.CANCELLED: (Status.PAID,),
     }
 
     buyer = models.ForeignKey(
@@ -63,9 +65,18 @@ class Order(models.Model):
     )
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True)
+    # What Stripe says it charged (the session's amount_total and currency), stored when
+    # the payment is confirmed, whatever the order's state: reconcile_ledger compares it
+    # with `total_cents`, and a charge on an order that is not PAID must be refunded.
+    amount_charged_cents = models.BigIntegerField(null=True, blank=True)
+    charged_currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Set when every effect of the payment is done (sellers' SALE rows and transfers
+    # started, platform fee posted, emails sent); the follow-up sweeper looks for PAID
+    # orders without it, so a lost task is completed later (payments.followups).
+    followups_done_at = models.DateTimeField(null=True, blank=True)
     # Set once when reserved physical stock goes back (expiry/failure): makes it idempotent.
     stock_released_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,8 +7,6 @@ transaction and scheduling side effects with `on_commit`.
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -177,65 +175,6 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
     return order
 
 
-@dataclass(frozen=True)
-class CheckoutRedirect:
-    order: Order
-    url: str
-
-
-def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> CheckoutRedirect:
-    """Send a PENDING order to payment. A free order is paid at once, without Stripe.
-
-    The Checkout Session is created outside any transaction (a network call) with the
-    idempotency key `checkout-order-<id>`, so a retried request gets the same session.
-    If the gateway is down, the order is cancelled and its stock released.
-    """
-    if order.total_cents == 0:
-        order_payment_succeeded(
-            order_id=order.pk, checkout_session_id="", payment_intent_id="", charge_id=""
-        )
-        return CheckoutRedirect(order=order, url=success_url)
-    from payments.gateway import GatewayError, LineItem, get_gateway
-
-    items = list(order.items.all())
-    line_items = [
-        LineItem(
-            name=i.title,
-            unit_amount_cents=i.unit_price_cents,
-            quantity=i.quantity,
-            currency=order.currency,
-        )
-        for i in items
-    ]
-    if order.shipping_cents:
-        line_items.append(
-            LineItem(
-                name="Shipping",
-                unit_amount_cents=order.shipping_cents,
-                quantity=1,
-                currency=order.currency,
-            )
-        )
-    try:
-        session = get_gateway().create_checkout_session(
-            order_id=order.pk,
-            email=order.email,
-            line_items=line_items,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            idempotency_key=f"checkout-order-{order.pk}",
-        )
-    except GatewayError as exc:
-        logger.warning("checkout session for order %s failed: %s", order.pk, exc)
-        order_cancel(order_id=order.pk, reason="Payment provider unavailable")
-        raise ApplicationError(
-            "We could not reach our payment provider. Nothing was charged; please try again."
-        ) from exc
-    Order.objects.filter(pk=order.pk).update(stripe_checkout_session_id=session.id)
-    order.stripe_checkout_session_id = session.id
-    return CheckoutRedirect(order=order, url=session.url)
-
-
 # ------------------------------------------------------------------------------
 # Transitions (webhook-driven ones are idempotent and tolerate out-of-order events)
 # ------------------------------------------------------------------------------
@@ -289,32 +228,112 @@ def _release_stock(order: Order) -> None:
     order.save(update_fields=["stock_released_at", "updated_at"])
 
 
+def _reserve_stock_again(order: Order) -> bool:
+    """Take an order's released physical stock back, all or nothing, under row locks
+    (in id order, like checkout). False when a listing no longer has enough."""
+    if order.stock_released_at is None:
+        return True
+    needed: dict[int, int] = defaultdict(int)
+    for item in order.items.filter(kind=Product.Kind.PHYSICAL):
+        needed[item.product_id] += item.quantity
+    stock = dict(
+        Product.objects.select_for_update(of=("self",))
+        .filter(pk__in=sorted(needed))
+        .order_by("pk")
+        .values_list("pk", "stock_quantity")
+    )
+    if any(stock.get(pk, 0) < quantity for pk, quantity in needed.items()):
+        return False
+    for pk, quantity in needed.items():
+        Product.objects.filter(pk=pk).update(stock_quantity=F("stock_quantity") - quantity)
+    order.stock_released_at = None
+    order.save(update_fields=["stock_released_at", "updated_at"])
+    return True
+
+
+@transaction.atomic
+def order_record_charge(
+    *,
+    order_id: int,
+    checkout_session_id: str,
+    payment_intent_id: str,
+    charge_id: str,
+    amount_charged_cents: int | None,
+    charged_currency: str,
+) -> Order:
+    """Store what Stripe charged for this order, whatever the order's state (a charge on
+    an order that is not PAID must be refunded, and reconciliation compares it with the
+    total). Refuses a session that is not the order's own. Idempotent."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    recorded = order.stripe_checkout_session_id
+    if order.total_cents and recorded and recorded != checkout_session_id:
+        raise ApplicationError(
+            f"Session {checkout_session_id} does not belong to order {order_id}."
+        )
+    values = {
+        # The session names this order in its metadata; a checkout whose reply was lost
+        # (the order was cancelled before the id was stored) still records it.
+        "stripe_checkout_session_id": recorded or checkout_session_id or None,
+        "stripe_payment_intent_id": payment_intent_id or order.stripe_payment_intent_id,
+        "stripe_charge_id": charge_id or order.stripe_charge_id,
+        "amount_charged_cents": (
+            amount_charged_cents if amount_charged_cents is not None else order.amount_charged_cents
+        ),
+        "charged_currency": charged_currency or order.charged_currency,
+    }
+    changed = [name for name, value in values.items() if getattr(order, name) != value]
+    if changed:
+        for name in changed:
+            setattr(order, name, values[name])
+        order.save(update_fields=[*changed, "updated_at"])
+    return order
+
+
 @transaction.atomic
 def order_payment_succeeded(
     *, order_id: int, checkout_session_id: str, payment_intent_id: str, charge_id: str
 ) -> Order:
-    """PENDING → PAID. Idempotent. Queues payouts, the receipt and sale emails on commit.
+    """→ PAID. Idempotent (a PAID order is returned as it is).
 
-    For a paid order the session id must match the one we created for it.
+    From PENDING it is the normal transition. From EXPIRED, CANCELLED or FAILED (a
+    payment confirmed late) the order is reinstated only if its stock can be reserved
+    again; otherwise it is returned unchanged and the caller must refund the payment.
+    For a paid order the session id must match the one we created for it. Side effects
+    (payouts, emails) are the caller's: payments queues them after commit.
     """
     current = Order.objects.select_for_update().get(pk=order_id)
     if current.total_cents and current.stripe_checkout_session_id != checkout_session_id:
         raise ApplicationError(
             f"Session {checkout_session_id} does not belong to order {order_id}."
         )
-    order, changed = _transition(
+    message = ""
+    if current.status in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED):
+        if not _reserve_stock_again(current):
+            OrderEvent.objects.create(
+                order=current,
+                kind=OrderEvent.Kind.NOTE,
+                message="A payment arrived after the order was closed and its stock is gone; "
+                "the payment is refunded in full.",
+            )
+            return current
+        message = f"The payment arrived after the order was {current.status.lower()}; reinstated."
+    order, _ = _transition(
         order_id,
         Order.Status.PAID,
         event=OrderEvent.Kind.PAID,
+        message=message,
         paid_at=timezone.now(),
-        stripe_payment_intent_id=payment_intent_id,
-        stripe_charge_id=charge_id,
+        stripe_payment_intent_id=payment_intent_id or current.stripe_payment_intent_id,
+        stripe_charge_id=charge_id or current.stripe_charge_id,
     )
-    if changed:
-        from orders.tasks import order_paid_followups_task
-
-        transaction.on_commit(lambda: order_paid_followups_task.delay(order.pk))
     return order
+
+
+def order_followups_done(*, order_id: int) -> None:
+    """Stamp a PAID order whose every follow-up is done (payments.followups), once."""
+    Order.objects.filter(pk=order_id, followups_done_at__isnull=True).update(
+        followups_done_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -335,26 +354,6 @@ def order_checkout_expired(*, order_id: int) -> Order:
     if changed:
         _release_stock(order)
     return order
-
-
-# Stripe expires a Checkout Session within 24 hours and never pays one after that.
-ABANDONED_AFTER = timedelta(hours=48)
-
-
-def orders_expire_abandoned(*, limit: int = 500) -> int:
-    """PENDING orders older than ABANDONED_AFTER become EXPIRED and their reserved stock
-    comes back. They can never be paid: their session was never created (the process died
-    between reserving stock and calling Stripe) or its expiry webhook never arrived.
-    Idempotent; each order in its own locked transition. Returns how many expired."""
-    cutoff = timezone.now() - ABANDONED_AFTER
-    ids = list(
-        Order.objects.filter(status=Order.Status.PENDING, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for order_id in ids:
-        order_checkout_expired(order_id=order_id)
-    return len(ids)
 
 
 @transaction.atomic
@@ -381,34 +380,17 @@ def order_note_payment_attempt_failed(*, order_id: int, reason: str) -> None:
     )
 
 
-def order_paid_followups(*, order_id: int) -> None:
-    """After payment: pay each seller (transfers + ledger) and send the emails.
-
-    Safe to run twice: payouts are idempotent per (order, seller) and emails are sent
-    only by the first run that records them.
-    """
-    from payments.payouts import order_payout
-
-    order_payout(order_id=order_id)
-    from orders.emails import order_send_paid_emails
-
-    order_send_paid_emails(order_id=order_id)
-    from catalog.reviews import review_request_schedule
-
-    review_request_schedule(order_id=order_id)
-
-
 __all__ = [
     "cart_add",
     "cart_set_quantity",
-    "checkout_start",
     "order_cancel",
     "order_checkout_expired",
     "order_create_from_cart",
+    "order_followups_done",
     "order_note_payment_attempt_failed",
-    "order_paid_followups",
     "order_payment_failed",
     "order_payment_succeeded",
+    "order_record_charge",
 ]
 
 

@@ -9,7 +9,6 @@ urlpatterns = [
     path("cart/", views.CartDetailView.as_view(), name="cart"),
     path("cart/add/", views.CartAddView.as_view(), name="cart-add"),
     path("cart/update/", views.CartUpdateView.as_view(), name="cart-update"),
-    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     path("orders/", views.OrderListView.as_view(), name="order-list"),
     path("orders/<id:pk>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("seller/sales/", views.SellerSalesView.as_view(), name="seller-sales"),

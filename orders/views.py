@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views import View
 
 from analytics.models import ProductEngagementEvent
@@ -12,8 +11,7 @@ from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 from orders import services
-from orders.emails import order_buyer_url
-from orders.forms import CartAddForm, CartUpdateForm, CheckoutForm, ShipForm
+from orders.forms import CartAddForm, CartUpdateForm, ShipForm
 from orders.models import OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
@@ -89,42 +87,6 @@ class CartUpdateView(View):
         else:
             messages.error(request, "Enter a quantity of 0 or more.")
         return redirect("orders:cart")
-
-
-class CheckoutView(View):
-    """Anyone with a non-empty cart: signed-in buyers and guests (who give an email)."""
-
-    def _form(self, request, data=None):
-        initial = {"email": request.user.email} if request.user.is_authenticated else {}
-        return CheckoutForm(data, initial=initial)
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        cart = cart_view(cart=_cart(request), user=request.user)
-        if cart.is_empty:
-            return redirect("orders:cart")
-        return render(request, "orders/checkout.html", {"cart": cart, "form": self._form(request)})
-
-    def post(self, request: HttpRequest) -> HttpResponse:
-        form = self._form(request, request.POST)
-        cart = cart_view(cart=_cart(request), user=request.user)
-        if not form.is_valid():
-            return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
-        buyer = request.user if request.user.is_authenticated else None
-        try:
-            order = services.order_create_from_cart(
-                cart=_cart(request), buyer=buyer, email=form.cleaned_data["email"]
-            )
-            done = request.build_absolute_uri(order_buyer_url(order))
-            result = services.checkout_start(
-                order=order,
-                success_url=done,
-                cancel_url=request.build_absolute_uri(reverse("orders:cart")),
-            )
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-            return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
-        request.session[SESSION_CART_KEY] = {}
-        return redirect(result.url)
 
 
 class OrderDetailView(View):

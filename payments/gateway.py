@@ -6,8 +6,15 @@ payment simulator (`payments.simulator.SimulatorGateway`), which implements the 
 idempotency keys (`checkout-order-<id>`, `transfer-order-<id>-seller-<id>`,
 `connect-account-seller-<id>`), so a retried call never charges, pays or creates twice.
 
-Errors: `GatewayUnavailable` (network, 5xx, rate limit: retry later, same key) is a
-`GatewayError`; any other refusal is a plain `GatewayError` with a message safe to show.
+Every key we send carries a per-installation prefix (`stripe_key`), so two
+installations sharing one Stripe account (or a database reset) never collide.
+
+Errors: `GatewayUnavailable` (network, 5xx, rate limit: retry later) is a
+`GatewayError`; `AccountUnavailable` means Stripe no longer gives us a connected account
+(deauthorized or deleted); any other refusal is a plain `GatewayError` with a message
+safe to show. Stripe saves a key's first answer, errors included, for about 24 hours:
+callers that retry after an answered error use a new key and look for the object first
+(`find_transfer`, `find_refund`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,11 @@ class GatewayUnavailable(GatewayError):
     """A transient failure (network, 5xx, rate limit): retry later with the same key."""
 
 
+class AccountUnavailable(GatewayError):
+    """Stripe no longer returns this connected account to us (the seller disconnected
+    the platform, or the account was deleted): it can never be paid."""
+
+
 class InvalidSignature(Exception):
     """A webhook whose signature, timestamp or body does not verify."""
 
@@ -73,6 +85,29 @@ class SessionState:
     payment_intent_id: str
     charge_id: str
     order_id: int | None
+    # What Stripe charged (None while unknown, e.g. a recorded session without it).
+    amount_total: int | None = None
+    currency: str = ""
+    # Stripe's processing fee, from the charge's balance transaction (settlement currency)
+    processing_fee_cents: int | None = None
+    processing_fee_currency: str = ""
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """A Stripe Transfer as created or found: what was actually sent, and where."""
+
+    id: str
+    amount_cents: int
+    currency: str
+    destination: str
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    amount_cents: int
+    status: str  # pending / requires_action / succeeded / failed / canceled
 
 
 @dataclass(frozen=True)
@@ -99,6 +134,8 @@ class PaymentGateway(Protocol):
 
     def retrieve_checkout_session(self, session_id: str) -> SessionState: ...
 
+    def expire_checkout_session(self, session_id: str) -> SessionState: ...
+
     def create_transfer(
         self,
         *,
@@ -109,7 +146,15 @@ class PaymentGateway(Protocol):
         transfer_group: str,
         idempotency_key: str,
         metadata: dict,
-    ) -> str: ...
+    ) -> TransferResult: ...
+
+    def find_transfer(self, *, transfer_group: str, metadata: dict) -> TransferResult | None: ...
+
+    def create_refund(
+        self, *, payment_intent_id: str, amount_cents: int, idempotency_key: str, metadata: dict
+    ) -> RefundResult: ...
+
+    def find_refund(self, *, payment_intent_id: str, metadata: dict) -> RefundResult | None: ...
 
     def create_express_account(
         self, *, email: str, seller_id: int, idempotency_key: str
@@ -136,6 +181,26 @@ def get_gateway() -> PaymentGateway:
 # ------------------------------------------------------------------------------
 # What we tell Stripe about our objects (shared by both gateways)
 # ------------------------------------------------------------------------------
+def idempotency_prefix() -> str:
+    """This installation's prefix: STRIPE_IDEMPOTENCY_PREFIX, else the database's own
+    random `SiteConfig.installation_id` (a reset database gets a new one)."""
+    if settings.STRIPE_IDEMPOTENCY_PREFIX:
+        return settings.STRIPE_IDEMPOTENCY_PREFIX
+    from marketplace.selectors import site_config_get
+
+    return f"hc3d-{site_config_get().installation_id}"
+
+
+def stripe_key(base: str) -> str:
+    """The idempotency key sent to Stripe for our key `base` (e.g. `transfer-order-1-…`)."""
+    return f"{idempotency_prefix()}-{base}"[:255]
+
+
+def metadata_matches(found: dict | None, wanted: dict) -> bool:
+    found = found or {}
+    return all(str(found.get(k)) == str(v) for k, v in wanted.items())
+
+
 def order_metadata(order_id: int) -> dict[str, str]:
     """The metadata that ties a Checkout Session or PaymentIntent to our order."""
     return {"order_id": str(order_id)}
@@ -208,6 +273,9 @@ def session_state_from(session: dict) -> SessionState:
     """A Checkout Session object (dict) as our `SessionState`."""
     payment_intent = session.get("payment_intent")
     charge = payment_intent.get("latest_charge") if isinstance(payment_intent, dict) else None
+    balance = charge.get("balance_transaction") if isinstance(charge, dict) else None
+    fee = balance.get("fee") if isinstance(balance, dict) else None
+    amount_total = session.get("amount_total")
     return SessionState(
         id=session["id"],
         status=session.get("status") or "",
@@ -215,6 +283,27 @@ def session_state_from(session: dict) -> SessionState:
         payment_intent_id=_id_of(payment_intent),
         charge_id=_id_of(charge),
         order_id=_order_id_of(session),
+        amount_total=amount_total if isinstance(amount_total, int) else None,
+        currency=(session.get("currency") or "").lower(),
+        processing_fee_cents=fee if isinstance(fee, int) else None,
+        processing_fee_currency=(balance.get("currency") or "").lower() if fee is not None else "",
+    )
+
+
+def transfer_result_from(transfer: dict) -> TransferResult:
+    return TransferResult(
+        id=transfer["id"],
+        amount_cents=int(transfer.get("amount") or 0),
+        currency=(transfer.get("currency") or "").lower(),
+        destination=_id_of(transfer.get("destination")),
+    )
+
+
+def refund_result_from(refund: dict) -> RefundResult:
+    return RefundResult(
+        id=refund["id"],
+        amount_cents=int(refund.get("amount") or 0),
+        status=refund.get("status") or "",
     )
 
 
@@ -345,9 +434,23 @@ class StripeGateway:
             "checkout.session retrieve",
             self.client.v1.checkout.sessions.retrieve,
             session_id,
-            {"expand": ["payment_intent.latest_charge"]},
+            {"expand": ["payment_intent.latest_charge.balance_transaction"]},
         )
         return session_state_from(session)
+
+    def expire_checkout_session(self, session_id: str) -> SessionState:
+        """Expire an open session so it can never be paid. A session that is no longer
+        open (complete, or already expired) cannot be expired: Stripe refuses, and its
+        current state is returned instead, for the caller to act on."""
+        try:
+            self._call(
+                "checkout.session expire", self.client.v1.checkout.sessions.expire, session_id
+            )
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            pass
+        return self.retrieve_checkout_session(session_id)
 
     def create_transfer(
         self,
@@ -373,7 +476,45 @@ class StripeGateway:
             },
             {"idempotency_key": idempotency_key},
         )
-        return transfer["id"]
+        return transfer_result_from(transfer)
+
+    def find_transfer(self, *, transfer_group: str, metadata: dict) -> TransferResult | None:
+        """The transfer of `transfer_group` whose metadata matches, if Stripe has one."""
+        page = self._call(
+            "transfer list",
+            self.client.v1.transfers.list,
+            {"transfer_group": transfer_group, "limit": 100},
+        )
+        for transfer in page.get("data") or []:
+            if metadata_matches(transfer.get("metadata"), metadata):
+                return transfer_result_from(transfer)
+        return None
+
+    def create_refund(
+        self, *, payment_intent_id: str, amount_cents: int, idempotency_key: str, metadata: dict
+    ) -> RefundResult:
+        refund = self._call(
+            "refund create",
+            self.client.v1.refunds.create,
+            {
+                "payment_intent": payment_intent_id,
+                "amount": amount_cents,
+                "metadata": {str(k): str(v) for k, v in metadata.items()},
+            },
+            {"idempotency_key": idempotency_key},
+        )
+        return refund_result_from(refund)
+
+    def find_refund(self, *, payment_intent_id: str, metadata: dict) -> RefundResult | None:
+        page = self._call(
+            "refund list",
+            self.client.v1.refunds.list,
+            {"payment_intent": payment_intent_id, "limit": 100},
+        )
+        for refund in page.get("data") or []:
+            if metadata_matches(refund.get("metadata"), metadata):
+                return refund_result_from(refund)
+        return None
 
     def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
         account = self._call(
@@ -403,8 +544,22 @@ class StripeGateway:
         return link["url"]
 
     def retrieve_account(self, account_id: str) -> AccountState:
-        account = self._call("account retrieve", self.client.v1.accounts.retrieve, account_id)
-        return account_state_from(account)
+        """Raises `AccountUnavailable` when Stripe no longer lets us see the account: a
+        deauthorized platform gets a permission error, a deleted account a 404."""
+        try:
+            account = self.client.v1.accounts.retrieve(account_id)
+        except (stripe.PermissionError, stripe.AuthenticationError) as exc:
+            raise AccountUnavailable("Stripe no longer gives us access to this account.") from exc
+        except stripe.InvalidRequestError as exc:
+            if getattr(exc, "http_status", None) == 404 or exc.code in (
+                "resource_missing",
+                "account_invalid",
+            ):
+                raise AccountUnavailable("Stripe no longer has this account.") from exc
+            raise _translate(exc) from exc
+        except stripe.StripeError as exc:
+            raise _translate(exc) from exc
+        return account_state_from(account.to_dict())
 
     def create_login_link(self, account_id: str) -> str:
         link = self._call(

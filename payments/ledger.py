@@ -1,14 +1,37 @@
-"""The only writer of `SellerBalanceEntry` (docs/LEDGER.md): insert-only, idempotent."""
+"""The only writers of the ledgers (docs/LEDGER.md): insert-only, idempotent.
+
+`SellerBalanceEntry` is what the marketplace owes each seller; `PlatformLedgerEntry` is
+the platform's own side of each order (fee earned, Stripe's fee, refunds it funds).
+Both are append-only in the database too (payments migration 0005).
+"""
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 
 from marketplace.models import User
-from payments.models import SellerBalanceEntry
+from payments.models import PlatformLedgerEntry, SellerBalanceEntry
 
 
 class LedgerConflict(Exception):
     """An idempotency key was reused for a different posting: a bug, never retried."""
+
+
+def _insert_once(model, *, idempotency_key: str, identity: dict, extra: dict):
+    """Insert a row under `idempotency_key`, or return the one already there when every
+    `identity` value matches; any difference is a LedgerConflict. (row, created)."""
+    try:
+        with transaction.atomic():
+            return model.objects.create(idempotency_key=idempotency_key, **identity, **extra), True
+    except IntegrityError:
+        entry = model.objects.filter(idempotency_key=idempotency_key).first()
+        if entry is None:
+            raise
+    differs = [name for name, value in identity.items() if getattr(entry, name) != value]
+    if differs:
+        raise LedgerConflict(
+            f"{idempotency_key} was posted with different values ({', '.join(differs)})"
+        )
+    return entry, False
 
 
 def ledger_post(
@@ -23,38 +46,49 @@ def ledger_post(
     stripe_object_id: str = "",
     description: str = "",
 ) -> tuple[SellerBalanceEntry, bool]:
-    """Insert one ledger row, or return the row already posted under `idempotency_key`.
+    """Insert one seller-ledger row, or return the row already posted under the key.
 
     Returns (entry, created). Safe under concurrency: the unique key decides the race,
-    and the loser reads the winner's row. A key reused with a different amount, reason
-    or seller raises LedgerConflict instead of silently passing.
+    and the loser reads the winner's row. A key reused with a different seller, order,
+    line, amount, currency or reason raises LedgerConflict instead of passing silently.
     """
-    try:
-        with transaction.atomic():
-            entry = SellerBalanceEntry.objects.create(
-                seller=seller,
-                amount_cents=amount_cents,
-                currency=currency,
-                reason=reason,
-                idempotency_key=idempotency_key,
-                order=order,
-                order_item=order_item,
-                stripe_object_id=stripe_object_id,
-                description=description[:300],
-            )
-            return entry, True
-    except IntegrityError:
-        entry = SellerBalanceEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if entry is None:
-            raise
-    if (entry.seller_id, entry.amount_cents, entry.currency, entry.reason) != (
-        seller.pk,
-        amount_cents,
-        currency,
-        reason,
-    ):
-        raise LedgerConflict(f"{idempotency_key} was posted with different values")
-    return entry, False
+    return _insert_once(
+        SellerBalanceEntry,
+        idempotency_key=idempotency_key,
+        identity={
+            "seller_id": seller.pk,
+            "order_id": getattr(order, "pk", order),
+            "order_item_id": getattr(order_item, "pk", order_item),
+            "amount_cents": amount_cents,
+            "currency": currency,
+            "reason": reason,
+        },
+        extra={"stripe_object_id": stripe_object_id, "description": description[:300]},
+    )
+
+
+def platform_post(
+    *,
+    order,
+    amount_cents: int,
+    currency: str,
+    reason: str,
+    idempotency_key: str,
+    stripe_object_id: str = "",
+    description: str = "",
+) -> tuple[PlatformLedgerEntry, bool]:
+    """Insert one platform-ledger row once (same rules as `ledger_post`)."""
+    return _insert_once(
+        PlatformLedgerEntry,
+        idempotency_key=idempotency_key,
+        identity={
+            "order_id": getattr(order, "pk", order),
+            "amount_cents": amount_cents,
+            "currency": currency,
+            "reason": reason,
+        },
+        extra={"stripe_object_id": stripe_object_id, "description": description[:300]},
+    )
 
 
 def seller_balance_cents(*, seller: User, currency: str) -> int:
@@ -62,4 +96,13 @@ def seller_balance_cents(*, seller: User, currency: str) -> int:
     total = SellerBalanceEntry.objects.filter(seller=seller, currency=currency).aggregate(
         s=Sum("amount_cents")
     )["s"]
+    return total or 0
+
+
+def seller_owed_on_order_cents(*, order_id: int, seller_id: int, currency: str) -> int:
+    """What the seller is still owed on one order: Σ of everything posted for it (SALE,
+    TRANSFER, refunds, chargebacks…), so a transfer never pays a cent twice."""
+    total = SellerBalanceEntry.objects.filter(
+        order_id=order_id, seller_id=seller_id, currency=currency
+    ).aggregate(s=Sum("amount_cents"))["s"]
     return total or 0

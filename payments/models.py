@@ -17,6 +17,10 @@ class SellerStripeAccount(models.Model):
     payouts_enabled = models.BooleanField(default=False)
     details_submitted = models.BooleanField(default=False)
     requirements_currently_due = models.JSONField(default=list, blank=True)
+    # Set when the seller disconnected the platform (`account.application.deauthorized`)
+    # or Stripe no longer returns the account: never ready again until they reconnect.
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    disconnect_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -25,7 +29,13 @@ class SellerStripeAccount(models.Model):
 
     @property
     def is_ready(self) -> bool:
-        return self.details_submitted and self.charges_enabled and self.payouts_enabled
+        """Mirror of `payments.selectors.READY` for one loaded row."""
+        return (
+            self.disconnected_at is None
+            and self.details_submitted
+            and self.charges_enabled
+            and self.payouts_enabled
+        )
 
 
 class StripeEvent(models.Model):
@@ -66,12 +76,20 @@ class StripeEvent(models.Model):
 
 
 class SellerTransfer(models.Model):
-    """Our record of the one Stripe Transfer per (order, seller)."""
+    """Our record of the one Stripe Transfer per (order, seller).
+
+    PENDING: not sent yet, or a Stripe outage; retried at `next_attempt_at` with backoff.
+    CREATED: Stripe accepted it; `amount_cents` is what Stripe says it moved.
+    FAILED: needs a person or an event (refused, seller not ready, retries exhausted);
+    `last_error` says why. A seller becoming ready puts their FAILED transfers back to
+    PENDING. CANCELED: nothing was owed any more when it was due (e.g. refunded first).
+    """
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"
         CREATED = "CREATED", "Created"
         FAILED = "FAILED", "Failed"
+        CANCELED = "CANCELED", "Nothing owed"
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="transfers")
     seller = models.ForeignKey(
@@ -81,13 +99,22 @@ class SellerTransfer(models.Model):
     currency = models.CharField(max_length=3)
     destination_account = models.CharField(max_length=255)
     stripe_transfer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # Our stable key (also the TRANSFER ledger row's); each attempt sends Stripe
+    # `stripe_key("<idempotency_key>-attempt-<n>")` (docs/LEDGER.md, Stripe keys).
     idempotency_key = models.CharField(max_length=255, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    # Outages in a row since the last success, refusal or reset: drives the backoff.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "seller"], name="one_transfer_per_order_seller"
@@ -95,13 +122,51 @@ class SellerTransfer(models.Model):
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gt=0), name="transfer_amount_gt_0"
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status="CREATED") | models.Q(stripe_transfer_id__isnull=False),
+                name="created_transfer_has_stripe_id",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.idempotency_key} ({self.status})"
 
 
-class SellerBalanceEntry(models.Model):
+class AppendOnlyError(Exception):
+    """A ledger row was asked to change or disappear: corrections are new rows."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only (no UPDATE).")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model.__name__} rows are append-only (no DELETE).")
+
+    # bulk_update goes through update(); bulk_create is an insert and stays allowed.
+
+
+class AppendOnlyModel(models.Model):
+    """Insert-only rows. The model refuses updates and deletes on every database; on
+    PostgreSQL a trigger also refuses them (payments migration 0005), so raw SQL and
+    other clients cannot edit the ledger either."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only (no UPDATE).")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{type(self).__name__} rows are append-only (no DELETE).")
+
+
+class SellerBalanceEntry(AppendOnlyModel):
     """One append-only row of a seller's ledger (docs/LEDGER.md says which event writes
     which row). Signed cents; the balance owed is the sum. Never updated or deleted:
     corrections are new rows. Written only by `payments.ledger`."""
@@ -154,5 +219,93 @@ class SellerBalanceEntry(models.Model):
         return f"{self.reason} {self.amount_cents} {self.currency} ({self.seller_id})"
 
 
+class PlatformLedgerEntry(AppendOnlyModel):
+    """One append-only row of the platform's own side of an order (docs/LEDGER.md):
+    the marketplace fee it earned, Stripe's processing fee it paid, and refunds it
+    funded. Σ per order = the marketplace's margin on that order. Written only by
+    `payments.ledger.platform_post`."""
+
+    class Reason(models.TextChoices):
+        FEE = "FEE", "Marketplace fee earned"
+        PROCESSING_FEE = "PROCESSING_FEE", "Stripe processing fee"
+        REFUND = "REFUND", "Refund funded by the platform"
+        ADJUSTMENT = "ADJUSTMENT", "Adjustment"
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="platform_entries"
+    )
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    stripe_object_id = models.CharField(max_length=255, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "platform ledger entries"
+        indexes = [models.Index(fields=["order", "reason"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(amount_cents=0), name="platform_entry_not_zero"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} {self.amount_cents} {self.currency} (order {self.order_id})"
+
+
+class PaymentRefund(models.Model):
+    """A refund of (part of) an order's charge that we send to Stripe, and its outcome.
+
+    `LATE_PAYMENT`: a payment confirmed for an order that could no longer be honoured
+    (expired, cancelled, stock gone) is given back in full, never kept. PENDING refunds
+    are retried with backoff (same rules as transfers); FAILED needs a person and is
+    reported by `reconcile_ledger` until it is settled.
+    """
+
+    class Reason(models.TextChoices):
+        LATE_PAYMENT = "LATE_PAYMENT", "Payment for an order that could not be honoured"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        SUCCEEDED = "SUCCEEDED", "Refunded"
+        FAILED = "FAILED", "Failed"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    payment_intent_id = models.CharField(max_length=255)
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="payment_refund_amount_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ({self.status})"
+
+
 # The local payment simulator keeps its state in these tables (payments/simulator.py).
-from payments.simulator import SimulatedAccount, SimulatedCheckoutSession  # noqa: E402, F401
+from payments.simulator import (  # noqa: E402, F401
+    SimulatedAccount,
+    SimulatedCheckoutSession,
+    SimulatedRefund,
+    SimulatedTransfer,
+)

@@ -1,16 +1,49 @@
 """Paying sellers after an order is paid: one Transfer per seller, and the ledger rows
-docs/LEDGER.md names (SALE when paid, TRANSFER when the money leaves)."""
+docs/LEDGER.md names (SALE when paid, TRANSFER when the money leaves), plus the
+platform's FEE row.
+
+A transfer is attempted at once and then, until it succeeds or needs a person, on a
+schedule with backoff (`transfers_retry_due`, on beat). What is sent is what the seller
+is still owed on the order (Σ of everything posted for it), so a later refund or
+chargeback can never make us pay twice. Each attempt claims the row under a lock before
+the network call, so two workers never send the same attempt; every attempt after the
+first asks Stripe for an existing transfer of the order and seller before creating one
+with a fresh key (Stripe saves a key's first answer, errors included, and may forget a
+key after 24 hours).
+"""
+
+from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from orders.models import Order, OrderEvent, OrderItem
-from payments.ledger import ledger_post
-from payments.models import SellerBalanceEntry, SellerStripeAccount, SellerTransfer
+from payments.gateway import (
+    GatewayError,
+    GatewayUnavailable,
+    TransferResult,
+    get_gateway,
+    stripe_key,
+)
+from payments.ledger import ledger_post, platform_post, seller_owed_on_order_cents
+from payments.models import (
+    PlatformLedgerEntry,
+    SellerBalanceEntry,
+    SellerStripeAccount,
+    SellerTransfer,
+)
 
 logger = logging.getLogger(__name__)
+
+# Backoff after an outage: 1, 2, 4 … minutes, at most 6 hours apart; after this many
+# outages in a row (about two days) the transfer waits for a person (FAILED).
+RETRY_FIRST_DELAY = timedelta(minutes=1)
+RETRY_MAX_DELAY = timedelta(hours=6)
+RETRY_MAX_CONSECUTIVE_FAILURES = 16
 
 
 def sale_key(order_id: int, seller_id: int) -> str:
@@ -21,34 +54,55 @@ def transfer_key(order_id: int, seller_id: int) -> str:
     return f"transfer-order-{order_id}-seller-{seller_id}"
 
 
-def order_payout(*, order_id: int) -> list[SellerTransfer]:
-    """Post SALE and create the Transfer for every seller of a paid order.
+def platform_fee_key(order_id: int) -> str:
+    return f"platform-fee-order-{order_id}"
 
-    Idempotent and resumable: ledger rows and transfers are keyed by (order, seller);
-    a transfer already CREATED is skipped, and Stripe deduplicates a retried create by
-    the same idempotency key. The network call happens outside any transaction. A
-    seller without a connected account, or whose transfer Stripe refuses, gets a FAILED
-    transfer with the reason, visible to staff, and the run goes on for the others; an
-    outage (`GatewayUnavailable`) is raised for the task to retry. Free orders post nothing.
+
+def transfer_metadata(order_id: int, seller_id: int) -> dict[str, str]:
+    """What ties a Stripe Transfer to our (order, seller): used to find it again."""
+    return {"order_id": str(order_id), "seller_id": str(seller_id)}
+
+
+def retry_delay(consecutive_failures: int) -> timedelta:
+    steps = max(consecutive_failures - 1, 0)
+    if steps > 20:
+        return RETRY_MAX_DELAY
+    return min(RETRY_FIRST_DELAY * (2**steps), RETRY_MAX_DELAY)
+
+
+def order_payout(*, order_id: int) -> list[SellerTransfer]:
+    """Post SALE, the platform FEE, and attempt the Transfer for every seller of a paid
+    order. Returns the transfers that are CREATED.
+
+    Idempotent and resumable: ledger rows and transfers are keyed by (order, seller).
+    A seller whose share is 0 (a free file in a paid cart) gets nothing. One seller's
+    refusal or outage never stops the others: it is recorded on their transfer (FAILED
+    with the reason, or PENDING with the next attempt time). Free orders post nothing.
     """
     order = Order.objects.get(pk=order_id)
     if order.status != Order.Status.PAID or order.total_cents == 0:
         return []
-    from payments.gateway import GatewayError, GatewayUnavailable, get_gateway
-
     lines: dict[int, list[OrderItem]] = defaultdict(list)
     for item in order.items.select_related("seller"):
         lines[item.seller_id].append(item)
-    transfers = []
+    fee = sum(i.marketplace_fee_cents for items in lines.values() for i in items)
+    if fee:
+        platform_post(
+            order=order,
+            amount_cents=fee,
+            currency=order.currency,
+            reason=PlatformLedgerEntry.Reason.FEE,
+            idempotency_key=platform_fee_key(order.pk),
+            description=f"Order {order.pk}: marketplace fee",
+        )
+    created = []
     for seller_id, items in sorted(lines.items()):
-        seller = items[0].seller
         amount = sum(i.seller_payable_cents for i in items)
         if amount <= 0:
             continue
-        account = SellerStripeAccount.objects.filter(seller_id=seller_id).first()
         with transaction.atomic():
             ledger_post(
-                seller=seller,
+                seller=items[0].seller,
                 amount_cents=amount,
                 currency=order.currency,
                 reason=SellerBalanceEntry.Reason.SALE,
@@ -58,73 +112,165 @@ def order_payout(*, order_id: int) -> list[SellerTransfer]:
             )
             transfer, _ = SellerTransfer.objects.get_or_create(
                 order=order,
-                seller=seller,
+                seller_id=seller_id,
                 defaults={
                     "amount_cents": amount,
                     "currency": order.currency,
-                    "destination_account": account.stripe_account_id if account else "",
+                    "destination_account": "",
                     "idempotency_key": transfer_key(order.pk, seller_id),
+                    "next_attempt_at": timezone.now(),
                 },
             )
+        transfer = transfer_attempt(transfer_id=transfer.pk)
         if transfer.status == SellerTransfer.Status.CREATED:
-            transfers.append(transfer)
-            continue
-        if account is None:
-            _transfer_failed(transfer.pk, "The seller has no connected Stripe account.")
-            continue
-        try:
-            stripe_transfer_id = get_gateway().create_transfer(
-                amount_cents=amount,
-                currency=order.currency,
-                destination=account.stripe_account_id,
-                source_transaction=order.stripe_charge_id,
-                transfer_group=order.transfer_group,
-                idempotency_key=transfer.idempotency_key,
-                metadata={"order_id": str(order.pk), "seller_id": str(seller_id)},
-            )
-        except GatewayUnavailable:
-            raise
-        except GatewayError as exc:
-            logger.warning("transfer %s refused: %s", transfer.idempotency_key, exc.message)
-            code = f" ({exc.code})" if exc.code else ""
-            _transfer_failed(transfer.pk, f"{exc.message}{code}")
-            continue
-        transfers.append(
-            _transfer_created(transfer.pk, stripe_transfer_id, account.stripe_account_id)
+            created.append(transfer)
+    return created
+
+
+def _claim(transfer_id: int) -> tuple[SellerTransfer, int] | None:
+    """Lock the transfer and decide whether to send it now. Returns (transfer, amount)
+    with the attempt recorded, or None when there is nothing to send (done, waiting for
+    its time, or settled here as CANCELED/FAILED)."""
+    now = timezone.now()
+    with transaction.atomic():
+        transfer = (
+            SellerTransfer.objects.select_for_update().select_related("order").get(pk=transfer_id)
         )
-    return transfers
+        if transfer.status != SellerTransfer.Status.PENDING:
+            return None
+        if transfer.next_attempt_at and transfer.next_attempt_at > now:
+            return None
+        order = transfer.order
+        owed = seller_owed_on_order_cents(
+            order_id=order.pk, seller_id=transfer.seller_id, currency=transfer.currency
+        )
+        if owed <= 0:
+            transfer.status = SellerTransfer.Status.CANCELED
+            transfer.last_error = "Nothing is owed on this order any more."
+            transfer.save(update_fields=["status", "last_error", "updated_at"])
+            return None
+        account = SellerStripeAccount.objects.filter(seller_id=transfer.seller_id).first()
+        problem = ""
+        if account is None:
+            problem = "The seller has no connected Stripe account."
+        elif not account.is_ready:
+            problem = "The seller's Stripe account cannot receive payouts yet" + (
+                f" (disconnected: {account.disconnect_reason})." if account.disconnected_at else "."
+            )
+        if not problem and not order.stripe_charge_id:
+            # Never sent without source_transaction: the money must come from this charge.
+            # Wait for it (the follow-ups fetch it from the session) like an outage.
+            transfer.consecutive_failures += 1
+            transfer.last_error = "The order's charge is not known yet."
+            transfer.next_attempt_at = now + retry_delay(transfer.consecutive_failures)
+            transfer.save()
+            return None
+        if problem:
+            transfer.status = SellerTransfer.Status.FAILED
+            transfer.last_error = problem
+            transfer.save(update_fields=["status", "last_error", "updated_at"])
+            return None
+        transfer.attempts += 1
+        transfer.amount_cents = owed
+        transfer.destination_account = account.stripe_account_id
+        transfer.first_attempt_at = transfer.first_attempt_at or now
+        transfer.last_attempt_at = now
+        # The claim: a concurrent runner sees the next attempt in the future and skips.
+        transfer.next_attempt_at = now + retry_delay(transfer.consecutive_failures + 1)
+        transfer.save()
+    return transfer, owed
+
+
+def transfer_attempt(*, transfer_id: int) -> SellerTransfer:
+    """Send one PENDING transfer if it is due. Safe to run twice and concurrently.
+
+    The network call happens outside any transaction, after the claim. An outage leaves
+    it PENDING for the next scheduled attempt (FAILED after RETRY_MAX_CONSECUTIVE_FAILURES
+    in a row); a refusal makes it FAILED with Stripe's reason, for staff.
+    """
+    claimed = _claim(transfer_id)
+    if claimed is None:
+        return SellerTransfer.objects.get(pk=transfer_id)
+    transfer, amount = claimed
+    order = transfer.order
+    gateway = get_gateway()
+    metadata = transfer_metadata(order.pk, transfer.seller_id)
+    try:
+        found = None
+        if transfer.attempts > 1:
+            found = gateway.find_transfer(transfer_group=order.transfer_group, metadata=metadata)
+        result = found or gateway.create_transfer(
+            amount_cents=amount,
+            currency=transfer.currency,
+            destination=transfer.destination_account,
+            source_transaction=order.stripe_charge_id,
+            transfer_group=order.transfer_group,
+            idempotency_key=stripe_key(f"{transfer.idempotency_key}-attempt-{transfer.attempts}"),
+            metadata=metadata,
+        )
+    except GatewayUnavailable as exc:
+        logger.warning("transfer %s: Stripe unavailable: %s", transfer.idempotency_key, exc)
+        return _transfer_outage(transfer.pk, exc.message)
+    except GatewayError as exc:
+        logger.warning("transfer %s refused: %s", transfer.idempotency_key, exc.message)
+        code = f" ({exc.code})" if exc.code else ""
+        return _transfer_failed(transfer.pk, f"{exc.message}{code}")
+    return _transfer_created(transfer.pk, result)
 
 
 @transaction.atomic
-def _transfer_failed(transfer_pk: int, reason: str) -> None:
+def _transfer_outage(transfer_pk: int, reason: str) -> SellerTransfer:
+    transfer = SellerTransfer.objects.select_for_update().get(pk=transfer_pk)
+    if transfer.status != SellerTransfer.Status.PENDING:
+        return transfer
+    transfer.consecutive_failures += 1
+    transfer.last_error = f"Stripe unavailable (attempt {transfer.attempts}): {reason}"
+    if transfer.consecutive_failures >= RETRY_MAX_CONSECUTIVE_FAILURES:
+        transfer.status = SellerTransfer.Status.FAILED
+        transfer.last_error += " — gave up retrying; needs a person."
+        transfer.next_attempt_at = None
+    else:
+        transfer.next_attempt_at = timezone.now() + retry_delay(transfer.consecutive_failures)
+    transfer.save()
+    return transfer
+
+
+@transaction.atomic
+def _transfer_failed(transfer_pk: int, reason: str) -> SellerTransfer:
     """Mark a not-yet-created transfer FAILED with why; a CREATED one is never touched."""
     transfer = SellerTransfer.objects.select_for_update().get(pk=transfer_pk)
-    if transfer.status != SellerTransfer.Status.CREATED:
+    if transfer.status == SellerTransfer.Status.PENDING:
         transfer.status = SellerTransfer.Status.FAILED
         transfer.last_error = reason
-        transfer.save(update_fields=["status", "last_error", "updated_at"])
+        transfer.consecutive_failures = 0
+        transfer.next_attempt_at = None
+        transfer.save()
+    return transfer
 
 
 @transaction.atomic
-def _transfer_created(
-    transfer_pk: int, stripe_transfer_id: str, destination: str
-) -> SellerTransfer:
+def _transfer_created(transfer_pk: int, result: TransferResult) -> SellerTransfer:
+    """Record what Stripe actually moved, and the TRANSFER row for exactly that amount."""
     transfer = (
         SellerTransfer.objects.select_for_update().select_related("order").get(pk=transfer_pk)
     )
     if transfer.status != SellerTransfer.Status.CREATED:
         transfer.status = SellerTransfer.Status.CREATED
-        transfer.stripe_transfer_id = stripe_transfer_id
+        transfer.stripe_transfer_id = result.id
+        transfer.amount_cents = result.amount_cents
+        transfer.currency = result.currency or transfer.currency
         # Where the money went: the row may predate the seller's account (FAILED first).
-        transfer.destination_account = destination
+        transfer.destination_account = result.destination or transfer.destination_account
         transfer.last_error = ""
+        transfer.consecutive_failures = 0
+        transfer.next_attempt_at = None
         transfer.save()
         OrderEvent.objects.create(
             order=transfer.order,
             kind=OrderEvent.Kind.TRANSFER_CREATED,
             data={
                 "seller_id": transfer.seller_id,
-                "transfer": stripe_transfer_id,
+                "transfer": result.id,
                 "amount_cents": transfer.amount_cents,
             },
         )
@@ -135,7 +281,50 @@ def _transfer_created(
         reason=SellerBalanceEntry.Reason.TRANSFER,
         idempotency_key=transfer.idempotency_key,
         order=transfer.order,
-        stripe_object_id=stripe_transfer_id,
+        stripe_object_id=transfer.stripe_transfer_id,
         description=f"Transfer for order {transfer.order_id}",
     )
     return transfer
+
+
+def transfers_retry_due(*, limit: int = 200) -> int:
+    """Periodic: attempt every PENDING transfer whose time has come (after an outage,
+    or whose first attempt was lost with its task). Returns how many were attempted."""
+    now = timezone.now()
+    ids = list(
+        SellerTransfer.objects.filter(status=SellerTransfer.Status.PENDING)
+        .exclude(next_attempt_at__gt=now)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for transfer_id in ids:
+        transfer_attempt(transfer_id=transfer_id)
+    return len(ids)
+
+
+def seller_transfers_reopen(*, seller_id: int) -> list[int]:
+    """A seller became ready (or staff fixed the cause): their FAILED transfers go back
+    to PENDING, due now, with a fresh backoff. Returns their ids, for the caller to
+    attempt after commit. CREATED and CANCELED transfers are never touched."""
+    with transaction.atomic():
+        ids = list(
+            SellerTransfer.objects.select_for_update()
+            .filter(seller_id=seller_id, status=SellerTransfer.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        SellerTransfer.objects.filter(pk__in=ids).update(
+            status=SellerTransfer.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            consecutive_failures=0,
+            updated_at=timezone.now(),
+        )
+    return ids
+
+
+def seller_transfers_retry(*, seller_id: int) -> int:
+    """Reopen and attempt a seller's FAILED transfers now. Returns how many were sent."""
+    sent = 0
+    for transfer_id in seller_transfers_reopen(seller_id=seller_id):
+        transfer = transfer_attempt(transfer_id=transfer_id)
+        sent += transfer.status == SellerTransfer.Status.CREATED
+    return sent

@@ -3,7 +3,12 @@ from django.db.models import Exists, OuterRef, Q
 from payments.models import SellerStripeAccount
 
 # The one definition of "this seller can be paid", as a filter usable in annotations.
-READY = Q(details_submitted=True, charges_enabled=True, payouts_enabled=True)
+READY = Q(
+    details_submitted=True,
+    charges_enabled=True,
+    payouts_enabled=True,
+    disconnected_at__isnull=True,
+)
 
 
 def seller_ready_subquery(seller_ref: str = "seller_id") -> Exists:

@@ -16,7 +16,13 @@ from django.utils import timezone
 
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
-from payments.gateway import AccountState, GatewayError, get_gateway
+from payments.gateway import (
+    AccountState,
+    AccountUnavailable,
+    GatewayError,
+    get_gateway,
+    stripe_key,
+)
 from payments.models import SellerStripeAccount, StripeEvent
 
 logger = logging.getLogger(__name__)
@@ -88,7 +94,7 @@ def _order_for_session(order_id: int | None, session_id: str) -> tuple[bool, str
 
 
 def _handle_session_paid(session_id: str, *, require_paid: bool) -> Outcome:
-    from orders.services import order_payment_succeeded
+    from payments.checkout import order_payment_confirm
 
     # Re-fetch: the payload may be stale or out of order; Stripe's current state decides.
     state = get_gateway().retrieve_checkout_session(session_id)
@@ -101,15 +107,13 @@ def _handle_session_paid(session_id: str, *, require_paid: bool) -> Outcome:
             f"order {state.order_id}: checkout complete, payment {state.payment_status} "
             "(awaiting an asynchronous payment)"
         )
-    # The order service checks the session belongs to the order and refuses otherwise:
-    # a paid session we cannot match must stay visible (FAILED), never be dropped.
-    order_payment_succeeded(
-        order_id=state.order_id,
-        checkout_session_id=state.id,
-        payment_intent_id=state.payment_intent_id,
-        charge_id=state.charge_id,
-    )
-    return _processed(f"order {state.order_id} paid")
+    # The confirmation checks the session belongs to the order and refuses otherwise:
+    # a paid session we cannot match must stay visible (FAILED), never be dropped. An
+    # order we had given up on is reinstated, or its payment refunded — never kept.
+    order = order_payment_confirm(state=state)
+    if order.status != order.Status.PAID:
+        return _processed(f"order {order.pk} was {order.status.lower()}: payment refunded")
+    return _processed(f"order {order.pk} paid")
 
 
 def _checkout_session_completed(row: StripeEvent, obj: dict) -> Outcome:
@@ -174,7 +178,19 @@ def _account_updated(row: StripeEvent, obj: dict) -> Outcome:
     return _processed(f"{account_id} synced ({'ready' if account.is_ready else 'not ready'})")
 
 
+def _account_application_deauthorized(row: StripeEvent, obj: dict) -> Outcome:
+    """The seller disconnected our platform from their Stripe account (Connect)."""
+    account_id = row.account
+    if not SellerStripeAccount.objects.filter(stripe_account_id=account_id).exists():
+        return _ignored(f"account {account_id} is not one of our sellers'")
+    seller_stripe_account_disconnect(
+        account_id=account_id, reason="The seller disconnected Home Craft 3D in Stripe."
+    )
+    return _processed(f"{account_id} disconnected")
+
+
 HANDLERS = {
+    "account.application.deauthorized": _account_application_deauthorized,
     "checkout.session.completed": _checkout_session_completed,
     "checkout.session.async_payment_succeeded": _checkout_session_async_payment_succeeded,
     "checkout.session.async_payment_failed": _checkout_session_async_payment_failed,
@@ -285,23 +301,56 @@ def seller_stripe_account_start(*, seller: User, refresh_url: str, return_url: s
     account = SellerStripeAccount.objects.filter(seller=seller).first()
     if account is None:
         account_id = gateway.create_express_account(
-            email=seller.email, seller_id=seller.pk, idempotency_key=connect_account_key(seller.pk)
+            email=seller.email,
+            seller_id=seller.pk,
+            idempotency_key=stripe_key(connect_account_key(seller.pk)),
         )
         account, _ = SellerStripeAccount.objects.get_or_create(
             seller=seller, defaults={"stripe_account_id": account_id}
         )
+    elif account.disconnected_at is not None:
+        # They disconnected us: connecting again means a new Express account.
+        stamp = int(account.disconnected_at.timestamp())
+        account_id = gateway.create_express_account(
+            email=seller.email,
+            seller_id=seller.pk,
+            idempotency_key=stripe_key(f"{connect_account_key(seller.pk)}-after-{stamp}"),
+        )
+        account = seller_stripe_account_replace(seller=seller, account_id=account_id)
     return gateway.create_account_link(
         account_id=account.stripe_account_id, refresh_url=refresh_url, return_url=return_url
     )
+
+
+@transaction.atomic
+def seller_stripe_account_replace(*, seller: User, account_id: str) -> SellerStripeAccount:
+    """Point a disconnected seller at their new connected account (not ready yet)."""
+    account = SellerStripeAccount.objects.select_for_update().get(seller=seller)
+    if account.stripe_account_id != account_id:
+        account.stripe_account_id = account_id
+        account.charges_enabled = account.payouts_enabled = account.details_submitted = False
+        account.requirements_currently_due = []
+        account.disconnected_at = None
+        account.disconnect_reason = ""
+        account.full_clean()
+        account.save()
+    return account
 
 
 def seller_stripe_account_sync(
     *, account_id: str, state: AccountState | None = None
 ) -> SellerStripeAccount:
     """Mirror Stripe's view of a connected account (fetched when `state` is None).
-    Idempotent: writes only when something changed."""
+
+    Idempotent: writes only when something changed. An account Stripe no longer returns
+    to us is disconnected (never ready again). A seller who becomes ready gets their
+    FAILED transfers attempted again after commit.
+    """
     if state is None:
-        state = get_gateway().retrieve_account(account_id)
+        try:
+            state = get_gateway().retrieve_account(account_id)
+        except AccountUnavailable as exc:
+            return seller_stripe_account_disconnect(account_id=account_id, reason=exc.message)
     with transaction.atomic():
         account = (
             SellerStripeAccount.objects.select_for_update()
@@ -310,6 +359,7 @@ def seller_stripe_account_sync(
         )
         if account is None:
             raise ApplicationError(f"No seller has the connected account {account_id}.")
+        was_ready = account.is_ready
         values = {
             "charges_enabled": state.charges_enabled,
             "payouts_enabled": state.payouts_enabled,
@@ -322,7 +372,74 @@ def seller_stripe_account_sync(
                 setattr(account, name, values[name])
             account.full_clean()
             account.save(update_fields=[*changed, "updated_at"])
+        _readiness_changed(account, was_ready=was_ready)
     return account
+
+
+def _readiness_changed(account: SellerStripeAccount, *, was_ready: bool) -> None:
+    """Inside the account's transaction: tell the rest of the marketplace, and pay what
+    waited for this seller once they are ready again."""
+    if account.is_ready and not was_ready:
+        seller_id = account.seller_id
+        transaction.on_commit(lambda: _retry_seller_transfers(seller_id), robust=True)
+
+
+def _retry_seller_transfers(seller_id: int) -> None:
+    from payments.tasks import seller_transfers_retry_task
+
+    seller_transfers_retry_task.delay(seller_id)
+
+
+def seller_stripe_account_disconnect(*, account_id: str, reason: str) -> SellerStripeAccount:
+    """The account can no longer be paid (deauthorized, or Stripe no longer returns it):
+    it stops being ready, so the seller's paid listings stop being buyable; the seller
+    and staff are emailed once. Idempotent."""
+    with transaction.atomic():
+        account = (
+            SellerStripeAccount.objects.select_for_update()
+            .filter(stripe_account_id=account_id)
+            .first()
+        )
+        if account is None:
+            raise ApplicationError(f"No seller has the connected account {account_id}.")
+        if account.disconnected_at is not None:
+            return account
+        was_ready = account.is_ready
+        account.disconnected_at = timezone.now()
+        account.disconnect_reason = reason[:300]
+        account.save(update_fields=["disconnected_at", "disconnect_reason", "updated_at"])
+        _readiness_changed(account, was_ready=was_ready)
+        account_pk = account.pk
+        transaction.on_commit(lambda: _email_disconnected(account_pk), robust=True)
+    logger.warning("connected account %s disconnected: %s", account_id, reason)
+    return account
+
+
+def _email_disconnected(account_pk: int) -> None:
+    from payments.tasks import seller_disconnected_email_task
+
+    seller_disconnected_email_task.delay(account_pk)
+
+
+def seller_disconnected_emails_send(*, account_pk: int) -> None:
+    """Tell the seller (how to reconnect) and every active staff member (keyed, once)."""
+    from messaging.services import email_send
+
+    account = SellerStripeAccount.objects.select_related("seller").get(pk=account_pk)
+    context = {"account": account, "seller": account.seller}
+    email_send(
+        key=f"stripe-disconnected-{account.stripe_account_id}-seller",
+        to=account.seller.email,
+        template="payments/emails/account_disconnected",
+        context=context,
+    )
+    for staff in User.objects.filter(is_staff=True, is_active=True).order_by("pk"):
+        email_send(
+            key=f"stripe-disconnected-{account.stripe_account_id}-staff-{staff.pk}",
+            to=staff.email,
+            template="payments/emails/account_disconnected_staff",
+            context=context,
+        )
 
 
 def seller_stripe_account_dashboard_link(*, seller: User) -> str:
@@ -351,12 +468,14 @@ def seller_stripe_accounts_sync_all() -> SyncSummary:
     ready = not_ready = became_ready = 0
     errors: list[str] = []
     rows = list(
-        SellerStripeAccount.objects.order_by("pk").values_list("stripe_account_id", flat=True)
+        SellerStripeAccount.objects.filter(disconnected_at__isnull=True)
+        .order_by("pk")
+        .values_list("stripe_account_id", flat=True)
     )
+    from payments.selectors import READY
+
     was_ready = set(
-        SellerStripeAccount.objects.filter(
-            details_submitted=True, charges_enabled=True, payouts_enabled=True
-        ).values_list("stripe_account_id", flat=True)
+        SellerStripeAccount.objects.filter(READY).values_list("stripe_account_id", flat=True)
     )
     for account_id in rows:
         try:

@@ -39,12 +39,16 @@ from orders.models import order_transfer_group
 from payments.gateway import (
     STRIPE_API_VERSION,
     AccountState,
+    AccountUnavailable,
     CheckoutSession,
     GatewayError,
     LineItem,
+    RefundResult,
     SessionState,
+    TransferResult,
     event_verify,
     express_controller,
+    metadata_matches,
     order_metadata,
 )
 
@@ -117,6 +121,66 @@ class SimulatedCheckoutSession(models.Model):
         return f"{self.id} ({self.status})"
 
 
+def simulated_processing_fee(amount_cents: int) -> int:
+    """Stripe's standard US card price, 2.9% + 30¢, rounded half up: what the simulated
+    charge's balance transaction reports as `fee`."""
+    return (amount_cents * 29 + 500) // 1000 + 30
+
+
+class SimulatedTransfer(models.Model):
+    """A Transfer as the simulator's "Stripe" holds it (so lookups and tests can see
+    exactly what was sent, and a repeated key returns the first object, as on Stripe)."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    destination = models.CharField(max_length=64)
+    source_transaction = models.CharField(max_length=64)
+    transfer_group = models.CharField(max_length=64, db_index=True)
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def result(self) -> TransferResult:
+        return TransferResult(
+            id=self.id,
+            amount_cents=self.amount,
+            currency=self.currency,
+            destination=self.destination,
+        )
+
+
+class SimulatedRefund(models.Model):
+    """A Refund of a simulated payment intent."""
+
+    id = models.CharField(primary_key=True, max_length=64)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    payment_intent = models.CharField(max_length=64, db_index=True)
+    amount = models.BigIntegerField()
+    status = models.CharField(max_length=20, default="succeeded")
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def result(self) -> RefundResult:
+        return RefundResult(id=self.id, amount_cents=self.amount, status=self.status)
+
+
 class SimulatedAccount(models.Model):
     """A connected Express account as the simulator's "Stripe" knows it."""
 
@@ -128,6 +192,8 @@ class SimulatedAccount(models.Model):
     payouts_enabled = models.BooleanField(default=False)
     details_submitted = models.BooleanField(default=False)
     requirements_due = models.JSONField(default=list, blank=True)
+    # The seller disconnected the platform: Stripe stops returning the account to us.
+    deauthorized = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -217,6 +283,7 @@ class SimulatorGateway:
         session = SimulatedCheckoutSession.objects.filter(pk=session_id).first()
         if session is None:
             raise GatewayError(f"No such checkout session: {session_id}")
+        paid = session.payment_status == "paid"
         return SessionState(
             id=session.id,
             status=session.status,
@@ -224,7 +291,17 @@ class SimulatorGateway:
             payment_intent_id=session.payment_intent,
             charge_id=session.charge,
             order_id=session.order_id,
+            amount_total=session.amount_total,
+            currency=session.currency,
+            processing_fee_cents=simulated_processing_fee(session.amount_total) if paid else None,
+            processing_fee_currency=session.currency if paid else "",
         )
+
+    def expire_checkout_session(self, session_id: str) -> SessionState:
+        if not SimulatedCheckoutSession.objects.filter(pk=session_id).exists():
+            raise GatewayError(f"No such checkout session: {session_id}")
+        simulator_session_expire(session_id=session_id)
+        return self.retrieve_checkout_session(session_id)
 
     def create_transfer(
         self,
@@ -236,12 +313,76 @@ class SimulatorGateway:
         transfer_group: str,
         idempotency_key: str,
         metadata: dict,
-    ) -> str:
-        if amount_cents <= 0 or not destination or not currency:
+    ) -> TransferResult:
+        existing = SimulatedTransfer.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing.result
+        if amount_cents <= 0 or not destination or not currency or not source_transaction:
             raise GatewayError("Invalid transfer.")
+        account = SimulatedAccount.objects.filter(pk=destination).first()
+        if account is None or account.deauthorized or not account.payouts_enabled:
+            raise GatewayError("The destination account cannot receive transfers.")
         # Derived from the key: a retried transfer gets the same id, as Stripe's would.
         digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
-        return f"tr_sim_{digest}"
+        try:
+            with transaction.atomic():
+                transfer = SimulatedTransfer.objects.create(
+                    id=f"tr_sim_{digest}",
+                    idempotency_key=idempotency_key,
+                    amount=amount_cents,
+                    currency=currency.lower(),
+                    destination=destination,
+                    source_transaction=source_transaction,
+                    transfer_group=transfer_group,
+                    metadata={str(k): str(v) for k, v in metadata.items()},
+                )
+        except IntegrityError:
+            transfer = SimulatedTransfer.objects.get(idempotency_key=idempotency_key)
+        return transfer.result
+
+    def find_transfer(self, *, transfer_group: str, metadata: dict) -> TransferResult | None:
+        for transfer in SimulatedTransfer.objects.filter(transfer_group=transfer_group):
+            if metadata_matches(transfer.metadata, metadata):
+                return transfer.result
+        return None
+
+    def create_refund(
+        self, *, payment_intent_id: str, amount_cents: int, idempotency_key: str, metadata: dict
+    ) -> RefundResult:
+        existing = SimulatedRefund.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing.result
+        session = SimulatedCheckoutSession.objects.filter(
+            payment_intent=payment_intent_id, payment_status="paid"
+        ).first()
+        if session is None:
+            raise GatewayError(f"No such payment_intent: {payment_intent_id}")
+        refunded = sum(
+            SimulatedRefund.objects.filter(payment_intent=payment_intent_id).values_list(
+                "amount", flat=True
+            )
+        )
+        if amount_cents <= 0 or refunded + amount_cents > session.amount_total:
+            raise GatewayError("The refund exceeds what remains of the charge.")
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        try:
+            with transaction.atomic():
+                refund = SimulatedRefund.objects.create(
+                    id=f"re_sim_{digest}",
+                    idempotency_key=idempotency_key,
+                    payment_intent=payment_intent_id,
+                    amount=amount_cents,
+                    metadata={str(k): str(v) for k, v in metadata.items()},
+                )
+        except IntegrityError:
+            refund = SimulatedRefund.objects.get(idempotency_key=idempotency_key)
+        return refund.result
+
+    def find_refund(self, *, payment_intent_id: str, metadata: dict) -> RefundResult | None:
+        for refund in SimulatedRefund.objects.filter(payment_intent=payment_intent_id):
+            if metadata_matches(refund.metadata, metadata):
+                return refund.result
+        return None
 
     def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
         account, _ = SimulatedAccount.objects.get_or_create(
@@ -281,8 +422,8 @@ class SimulatorGateway:
 
 def _account(account_id: str) -> SimulatedAccount:
     account = SimulatedAccount.objects.filter(pk=account_id).first()
-    if account is None:
-        raise GatewayError(f"No such account: {account_id}")
+    if account is None or account.deauthorized:
+        raise AccountUnavailable(f"No such account: {account_id}")
     return account
 
 
@@ -546,6 +687,22 @@ def simulator_account_complete_onboarding(*, account_id: str) -> SimulatedAccoun
             account_object(account),
             account=account.id,
             previous_attributes=previous,
+        )
+    event_deliver(event, endpoint="connect")
+    return account
+
+
+def simulator_account_deauthorize(*, account_id: str) -> SimulatedAccount:
+    """The seller disconnects the platform from their Stripe account: Stripe stops
+    returning the account and sends `account.application.deauthorized` to Connect."""
+    with transaction.atomic():
+        account = SimulatedAccount.objects.select_for_update().get(pk=account_id)
+        account.deauthorized = True
+        account.save(update_fields=["deauthorized", "updated_at"])
+        event = event_build(
+            "account.application.deauthorized",
+            {"id": "ca_sim_platform", "object": "application", "name": "Home Craft 3D"},
+            account=account.id,
         )
     event_deliver(event, endpoint="connect")
     return account

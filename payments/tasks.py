@@ -60,3 +60,93 @@ def simulator_sessions_expire_due_task() -> int:
     if not simulator_enabled():
         return 0
     return simulator_sessions_expire_due()
+
+
+# ------------------------------------------------------------------------------
+# After payment (payments.followups, payouts, payment_refunds, checkout)
+# ------------------------------------------------------------------------------
+@shared_task(
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+)
+def order_paid_followups_task(order_id: int) -> bool:
+    """Payouts, platform fee and emails of a paid order. Idempotent; what it cannot
+    finish (an outage, a failed email) is picked up by the schedules below."""
+    from payments.followups import order_paid_followups
+
+    return order_paid_followups(order_id=order_id)
+
+
+@shared_task(acks_late=True)
+def orders_followups_complete_task() -> int:
+    """Beat, every 5 minutes: PAID orders whose follow-ups a lost task left undone."""
+    from payments.followups import orders_followups_complete
+
+    return orders_followups_complete()
+
+
+@shared_task(acks_late=True)
+def transfers_retry_due_task() -> int:
+    """Beat, every 2 minutes: transfers whose next attempt is due (after an outage)."""
+    from payments.payouts import transfers_retry_due
+
+    return transfers_retry_due()
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def seller_transfers_retry_task(seller_id: int) -> int:
+    """A seller became ready: attempt their FAILED transfers again."""
+    from payments.payouts import seller_transfers_retry
+
+    return seller_transfers_retry(seller_id=seller_id)
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def payment_refund_attempt_task(refund_id: int) -> str:
+    from payments.payment_refunds import payment_refund_attempt
+
+    return payment_refund_attempt(refund_id=refund_id).status
+
+
+@shared_task(acks_late=True)
+def payment_refunds_retry_due_task() -> int:
+    """Beat, every 2 minutes: refunds whose next attempt is due."""
+    from payments.payment_refunds import payment_refunds_retry_due
+
+    return payment_refunds_retry_due()
+
+
+@shared_task(acks_late=True)
+def checkout_sweep_abandoned_task() -> dict:
+    """Beat, hourly: checkouts pending past 48 hours — ask Stripe, then expire or
+    confirm. Same as `manage.py expire_abandoned_orders`."""
+    from payments.checkout import checkout_sweep_abandoned
+
+    summary = checkout_sweep_abandoned()
+    return {
+        "expired": summary.expired,
+        "paid": summary.paid,
+        "waiting": summary.waiting,
+        "errors": summary.errors,
+    }
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def payment_refunded_email_task(refund_id: int) -> None:
+    """Keyed email: a retry never sends it twice."""
+    from orders.emails import order_send_payment_refunded_email
+    from payments.models import PaymentRefund
+
+    refund = PaymentRefund.objects.get(pk=refund_id)
+    order_send_payment_refunded_email(
+        order_id=refund.order_id, amount_cents=refund.amount_cents, currency=refund.currency
+    )
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def seller_disconnected_email_task(account_pk: int) -> None:
+    from payments.services import seller_disconnected_emails_send
+
+    seller_disconnected_emails_send(account_pk=account_pk)

@@ -5,6 +5,8 @@ from payments import dashboard, views, webhooks
 app_name = "payments"
 
 urlpatterns = [
+    # Buyer: the order is created and sent to payment (orders + payments)
+    path("checkout/", views.CheckoutView.as_view(), name="checkout"),
     # Stripe → us
     path("stripe/webhook/", webhooks.stripe_webhook_platform, name="webhook-platform"),
     path("stripe/webhook/connect/", webhooks.stripe_webhook_connect, name="webhook-connect"),

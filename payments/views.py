@@ -16,6 +16,11 @@ from django.views.generic import TemplateView
 
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
+from orders.emails import order_buyer_url
+from orders.forms import CheckoutForm
+from orders.selectors import SESSION_CART_KEY, cart_view
+from orders.services import order_create_from_cart
+from payments.checkout import checkout_start
 from payments.forms import SimulatorCheckoutForm
 from payments.gateway import GatewayError
 from payments.models import SellerStripeAccount
@@ -262,3 +267,45 @@ class SimulatorDashboardView(_SimulatedAccountMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["account"] = self.get_account(kwargs["account_id"])
         return context
+
+
+def _cart(request: HttpRequest) -> dict:
+    return request.session.get(SESSION_CART_KEY, {})
+
+
+class CheckoutView(View):
+    """Anyone with a non-empty cart: signed-in buyers and guests (who give an email).
+    Here, not in orders, because it combines both: the order (orders) and the payment
+    (payments, the higher layer)."""
+
+    def _form(self, request, data=None):
+        initial = {"email": request.user.email} if request.user.is_authenticated else {}
+        return CheckoutForm(data, initial=initial)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        cart = cart_view(cart=_cart(request), user=request.user)
+        if cart.is_empty:
+            return redirect("orders:cart")
+        return render(request, "orders/checkout.html", {"cart": cart, "form": self._form(request)})
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = self._form(request, request.POST)
+        cart = cart_view(cart=_cart(request), user=request.user)
+        if not form.is_valid():
+            return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
+        buyer = request.user if request.user.is_authenticated else None
+        try:
+            order = order_create_from_cart(
+                cart=_cart(request), buyer=buyer, email=form.cleaned_data["email"]
+            )
+            done = request.build_absolute_uri(order_buyer_url(order))
+            result = checkout_start(
+                order=order,
+                success_url=done,
+                cancel_url=request.build_absolute_uri(reverse("orders:cart")),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
+        request.session[SESSION_CART_KEY] = {}
+        return redirect(result.url)

@@ -20,6 +20,20 @@ def category(slug: str = "home-garden-planters") -> Category:
 
 
 def make_ready(user) -> SellerStripeAccount:
+    """A seller Stripe-ready on both sides: our mirror and the simulator's "Stripe"."""
+    from payments.simulator import SimulatedAccount
+
+    SimulatedAccount.objects.update_or_create(
+        id=f"acct_test_{user.pk}",
+        defaults={
+            "idempotency_key": f"test-account-{user.pk}",
+            "seller_id": user.pk,
+            "email": user.email,
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+        },
+    )
     return SellerStripeAccount.objects.update_or_create(
         seller=user,
         defaults={

@@ -10,12 +10,12 @@ from marketplace.exceptions import ApplicationError
 from marketplace.models import SiteConfig
 from orders.models import Order, OrderEvent
 from orders.services import (
-    checkout_start,
     order_checkout_expired,
     order_create_from_cart,
     order_payment_failed,
     order_payment_succeeded,
 )
+from payments.checkout import checkout_start
 from payments.models import SellerBalanceEntry
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
@@ -144,7 +144,7 @@ def test_checkouts_pending_past_48_hours_expire_and_give_their_stock_back():
     call_command("expire_abandoned_orders", stdout=out)
     call_command("expire_abandoned_orders", stdout=io.StringIO())  # nothing left to do
 
-    assert "Expired 1 order(s)" in out.getvalue()
+    assert "Expired 1, confirmed paid 0" in out.getvalue()
     statuses = dict(Order.objects.values_list("pk", "status"))
     assert statuses == {abandoned.pk: "EXPIRED", recent.pk: "PENDING", paid_late.pk: "PAID"}
     product.refresh_from_db()

@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from payments.context_processors import stripe_status
-from payments.gateway import AccountState
+from payments.gateway import AccountState, stripe_key
 from payments.models import SellerStripeAccount, StripeEvent
 from payments.selectors import seller_is_payment_ready
 from payments.services import seller_stripe_account_start, seller_stripe_account_sync
@@ -88,7 +88,7 @@ def test_starting_creates_one_account_even_when_started_twice(client, seller):
     account = SellerStripeAccount.objects.get(seller=seller)
     simulated = SimulatedAccount.objects.get()
     assert account.stripe_account_id == simulated.id
-    assert simulated.idempotency_key == f"connect-account-seller-{seller.pk}"
+    assert simulated.idempotency_key == stripe_key(f"connect-account-seller-{seller.pk}")
     assert (simulated.seller_id, simulated.email) == (seller.pk, seller.email)
     prefix = reverse("payments:simulator-onboarding", kwargs={"account_id": simulated.id})
     assert first["Location"].startswith(prefix + "?link=")
@@ -344,9 +344,12 @@ def test_sync_connect_accounts_updates_every_account_and_summarises():
     SellerStripeAccount.objects.create(seller=lost_seller, stripe_account_id="acct_gone")
     out, err = StringIO(), StringIO()
     call_command("sync_connect_accounts", stdout=out, stderr=err)
+    # an account Stripe no longer returns is disconnected (not ready), not an error
     assert out.getvalue().strip() == (
-        "Synced 3 account(s): 1 ready (1 newly), 1 not ready, 1 error(s)."
+        "Synced 3 account(s): 1 ready (1 newly), 2 not ready, 0 error(s)."
     )
-    assert "acct_gone: No such account: acct_gone" in err.getvalue()
+    gone = SellerStripeAccount.objects.get(stripe_account_id="acct_gone")
+    assert gone.disconnected_at is not None and not gone.is_ready
+    assert gone.disconnect_reason == "No such account: acct_gone"
     assert seller_is_payment_ready(seller_id=ready_seller.pk)
     assert not seller_is_payment_ready(seller_id=pending_seller.pk)

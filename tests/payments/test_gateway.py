@@ -16,6 +16,7 @@ from payments.gateway import (
     LineItem,
     SessionState,
     StripeGateway,
+    TransferResult,
     event_verify,
     get_gateway,
 )
@@ -124,11 +125,13 @@ def test_retrieving_a_session_expands_the_charge_and_reads_the_order_id():
         payment_intent_id="pi_3QxYz0AbCdEf",
         charge_id="ch_3QxYz0AbCdEf",
         order_id=42,
+        amount_total=2995,
+        currency="usd",
     )
     [request] = http.requests
     assert request.method == "get"
     assert request.path == "/v1/checkout/sessions/cs_test_a1B2c3D4e5"
-    assert request.form == {"expand[0]": "payment_intent.latest_charge"}
+    assert request.form == {"expand[0]": "payment_intent.latest_charge.balance_transaction"}
     _assert_standard_headers(request)
     assert "Idempotency-Key" not in request.headers
 
@@ -155,7 +158,9 @@ def test_transfer_request_is_exact_and_passes_the_callers_idempotency_key():
         idempotency_key="transfer-order-42-seller-7",
         metadata={"order_id": 42, "seller_id": "7"},
     )
-    assert transfer_id == "tr_1QxYz0AbCdEf"
+    assert transfer_id == TransferResult(
+        id="tr_1QxYz0AbCdEf", amount_cents=2150, currency="usd", destination="acct_1SellerAbc"
+    )
     [request] = http.requests
     assert (request.method, request.url) == ("post", f"{API}/v1/transfers")
     _assert_standard_headers(request, idempotency_key="transfer-order-42-seller-7")

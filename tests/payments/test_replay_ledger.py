@@ -5,10 +5,11 @@ import pytest
 from django.core.management import call_command
 
 from orders.models import Order
-from orders.services import checkout_start, order_create_from_cart
-from orders.tasks import order_paid_followups_task
+from orders.services import order_create_from_cart
+from payments.checkout import checkout_start
 from payments.models import SellerBalanceEntry, SellerTransfer, StripeEvent
 from payments.simulator import SimulatedCheckoutSession, event_build, session_object
+from payments.tasks import order_paid_followups_task
 from tests.catalog.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

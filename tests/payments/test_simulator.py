@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from catalog.models import Product
 from orders.models import Order, OrderEvent
-from orders.services import checkout_start, order_create_from_cart
+from orders.services import order_create_from_cart
 from payments import webhooks
+from payments.checkout import checkout_start
 from payments.gateway import STRIPE_API_VERSION, LineItem
 from payments.models import SellerTransfer, StripeEvent
 from payments.simulator import (
@@ -259,6 +260,15 @@ def test_the_same_idempotency_key_returns_the_same_session():
 
 def test_simulated_transfers_are_idempotent_by_key():
     gateway = SimulatorGateway()
+    SimulatedAccount.objects.create(
+        id="acct_sim_1",
+        idempotency_key="k",
+        seller_id=1,
+        email="s@example.com",
+        payouts_enabled=True,
+        charges_enabled=True,
+        details_submitted=True,
+    )
     kwargs = {
         "amount_cents": 450,
         "currency": "usd",
@@ -271,7 +281,8 @@ def test_simulated_transfers_are_idempotent_by_key():
     b = gateway.create_transfer(idempotency_key="transfer-order-1-seller-2", **kwargs)
     c = gateway.create_transfer(idempotency_key="transfer-order-1-seller-3", **kwargs)
     assert a == b != c
-    assert a.startswith("tr_sim_")
+    assert a.id.startswith("tr_sim_")
+    assert (a.amount_cents, a.currency, a.destination) == (450, "usd", "acct_sim_1")
 
 
 # --- never with real keys ---------------------------------------------------------------

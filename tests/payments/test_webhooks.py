@@ -5,13 +5,15 @@ own sync service) and store-only or unknown types.
 """
 
 import copy
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from payments.gateway import GatewayError
 from payments.models import SellerStripeAccount, StripeEvent
-from payments.simulator import SimulatedAccount
+from payments.simulator import SimulatedAccount, SimulatorGateway
 from tests.factories import UserFactory
 from tests.payments.stripe_http import fixture
 
@@ -56,7 +58,9 @@ def test_a_valid_event_is_stored_answered_200_and_processed(
     # then it is answered at once, stored raw and processed by the task (run inline)
     assert response.status_code == 200
     assert response.json() == {"received": True, "duplicate": False}
-    assert len(callbacks) == 1
+    # one to process the event; one (from processing) to retry the now-ready seller's
+    # failed transfers
+    assert len(callbacks) == 2
     row = StripeEvent.objects.get()
     assert (row.stripe_event_id, row.type, row.endpoint, row.account, row.livemode) == (
         "evt_1AccountUpdated01",
@@ -182,8 +186,9 @@ def test_a_duplicate_of_an_unprocessed_event_is_queued_again_but_processed_once(
     # when Stripe retries the delivery
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         deliver(event, endpoint="connect")
-    # then it is queued again and processed exactly once
-    assert len(callbacks) == 1
+    # then it is queued again and processed exactly once (the second callback is the
+    # now-ready seller's transfer retry, queued by that one processing)
+    assert len(callbacks) == 2
     row = StripeEvent.objects.get()
     assert (row.status, row.attempts) == ("PROCESSED", 1)
 
@@ -252,12 +257,18 @@ def test_processing_refetches_the_account_rather_than_trusting_the_payload(
 def test_a_failing_handler_leaves_the_row_failed_and_a_replay_finishes_it(
     deliver, django_capture_on_commit_callbacks
 ):
-    # given the account cannot be re-fetched: "Stripe" does not know it (yet)
+    # given the account cannot be re-fetched: "Stripe" refuses the request
     account = _seller_account()
     simulated = SimulatedAccount.objects.get()
-    SimulatedAccount.objects.filter(pk=simulated.pk).delete()
+
+    def refuse(self, account_id):
+        raise GatewayError(f"No such account: {account_id}")
+
     # when the event arrives
-    with django_capture_on_commit_callbacks(execute=True):
+    with (
+        mock.patch.object(SimulatorGateway, "retrieve_account", refuse),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = deliver(_event("event_account_updated"), endpoint="connect")
     # then Stripe still gets its 200, and the row says what went wrong
     assert response.status_code == 200
@@ -266,8 +277,8 @@ def test_a_failing_handler_leaves_the_row_failed_and_a_replay_finishes_it(
     assert row.last_error.startswith(f"GatewayError: No such account: {ACCOUNT}")
     account.refresh_from_db()
     assert not account.is_ready  # the failed attempt wrote nothing
-    # when the cause is fixed (Stripe knows the account) and ops replay the failed events
-    simulated.save(force_insert=True)
+    # when the cause is fixed (Stripe answers again) and ops replay the failed events
+    assert SimulatedAccount.objects.filter(pk=simulated.pk).exists()
     call_command("stripe_events_replay")
     # then the event is processed and its effect applied
     row.refresh_from_db()
