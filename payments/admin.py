@@ -5,7 +5,14 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from marketplace.templatetags.money import format_money
-from payments.models import SellerBalanceEntry, SellerStripeAccount, SellerTransfer, StripeEvent
+from payments.models import (
+    PaymentRefund,
+    PlatformLedgerEntry,
+    SellerBalanceEntry,
+    SellerStripeAccount,
+    SellerTransfer,
+    StripeEvent,
+)
 from payments.services import stripe_event_process, stripe_event_reset
 
 # Imported for its models (the simulator's "Stripe side"), registered below.
@@ -73,16 +80,31 @@ class SellerStripeAccountAdmin(ReadOnlyAdmin):
         "details_submitted",
         "charges_enabled",
         "payouts_enabled",
+        "disconnected_at",
         "updated_at",
     ]
-    list_filter = ["details_submitted", "charges_enabled", "payouts_enabled"]
+    list_filter = [
+        "details_submitted",
+        "charges_enabled",
+        "payouts_enabled",
+        ("disconnected_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["stripe_account_id", "seller__email"]
     readonly_fields = [f.name for f in SellerStripeAccount._meta.fields]
 
 
 @admin.register(SellerTransfer)
 class SellerTransferAdmin(ReadOnlyAdmin):
-    list_display = ["idempotency_key", "seller", "amount", "status", "stripe_transfer_id"]
+    list_display = [
+        "idempotency_key",
+        "seller",
+        "amount",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "stripe_transfer_id",
+    ]
     list_filter = ["status", "currency"]
     search_fields = ["idempotency_key", "stripe_transfer_id", "seller__email", "order__id"]
     readonly_fields = [f.name for f in SellerTransfer._meta.fields]
@@ -101,6 +123,42 @@ class SellerBalanceEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, obj: SellerBalanceEntry) -> str:
+        return format_money(obj.amount_cents, obj.currency)
+
+
+@admin.register(PlatformLedgerEntry)
+class PlatformLedgerEntryAdmin(ReadOnlyAdmin):
+    """The platform's own side: Σ per order is the marketplace's margin on it."""
+
+    list_display = ["created_at", "order", "reason", "amount", "stripe_object_id"]
+    list_filter = ["reason", "currency"]
+    search_fields = ["idempotency_key", "stripe_object_id", "order__id"]
+    readonly_fields = [f.name for f in PlatformLedgerEntry._meta.fields]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, obj: PlatformLedgerEntry) -> str:
+        return format_money(obj.amount_cents, obj.currency)
+
+
+@admin.register(PaymentRefund)
+class PaymentRefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "idempotency_key",
+        "order",
+        "reason",
+        "amount",
+        "status",
+        "attempts",
+        "last_error",
+        "stripe_refund_id",
+        "refunded_at",
+    ]
+    list_filter = ["status", "reason"]
+    search_fields = ["idempotency_key", "stripe_refund_id", "order__id", "order__email"]
+    readonly_fields = [f.name for f in PaymentRefund._meta.fields]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, obj: PaymentRefund) -> str:
         return format_money(obj.amount_cents, obj.currency)
 
 

@@ -230,7 +230,8 @@ def _transfer_outage(transfer_pk: int, reason: str) -> SellerTransfer:
         transfer.last_error += " — gave up retrying; needs a person."
         transfer.next_attempt_at = None
     else:
-        transfer.next_attempt_at = timezone.now() + retry_delay(transfer.consecutive_failures)
+        since = transfer.last_attempt_at or timezone.now()
+        transfer.next_attempt_at = since + retry_delay(transfer.consecutive_failures)
     transfer.save()
     return transfer
 

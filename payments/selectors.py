@@ -106,3 +106,32 @@ def payout_breakdown_by_order(*, seller) -> list[dict]:
         row["shipping"] += item.shipping_allocated_cents
         row["payable"] += item.seller_payable_cents
     return list(orders.values())
+
+
+# ------------------------------------------------------------------------------
+# The platform's side of an order
+# ------------------------------------------------------------------------------
+def order_platform_margin(*, order_id: int) -> dict:
+    """What the marketplace made on one order, from the platform ledger: the fee it
+    earned, Stripe's processing fee it paid, refunds it funded, and their sum (cents,
+    in the order's currency; a fee settled in another currency is left out)."""
+    from django.db.models import Sum
+
+    from orders.models import Order
+    from payments.models import PlatformLedgerEntry
+
+    currency = Order.objects.values_list("currency", flat=True).get(pk=order_id)
+    sums = dict(
+        PlatformLedgerEntry.objects.filter(order_id=order_id, currency=currency)
+        .values("reason")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("reason", "total")
+    )
+    reasons = PlatformLedgerEntry.Reason
+    return {
+        "currency": currency,
+        "fee_cents": sums.get(reasons.FEE, 0),
+        "processing_fee_cents": sums.get(reasons.PROCESSING_FEE, 0),
+        "refunds_cents": sums.get(reasons.REFUND, 0),
+        "margin_cents": sum(sums.values()),
+    }

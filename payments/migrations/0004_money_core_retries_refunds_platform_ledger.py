@@ -6,163 +6,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0003_order_charge_and_followups'),
-        ('payments', '0003_simulator'),
+        ("orders", "0003_order_charge_and_followups"),
+        ("payments", "0003_simulator"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaymentRefund',
+            name="PaymentRefund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('LATE_PAYMENT', 'Payment for an order that could not be honoured')], max_length=20)),
-                ('amount_cents', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('payment_intent_id', models.CharField(max_length=255)),
-                ('stripe_refund_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('SUCCEEDED', 'Refunded'), ('FAILED', 'Failed')], default='PENDING', max_length=10)),
-                ('last_error', models.TextField(blank=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('consecutive_failures', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('refunded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("LATE_PAYMENT", "Payment for an order that could not be honoured")
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("payment_intent_id", models.CharField(max_length=255)),
+                (
+                    "stripe_refund_id",
+                    models.CharField(blank=True, max_length=255, null=True, unique=True),
+                ),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("SUCCEEDED", "Refunded"),
+                            ("FAILED", "Failed"),
+                        ],
+                        default="PENDING",
+                        max_length=10,
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("consecutive_failures", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("refunded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlatformLedgerEntry',
+            name="PlatformLedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount_cents', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('reason', models.CharField(choices=[('FEE', 'Marketplace fee earned'), ('PROCESSING_FEE', 'Stripe processing fee'), ('REFUND', 'Refund funded by the platform'), ('ADJUSTMENT', 'Adjustment')], max_length=20)),
-                ('stripe_object_id', models.CharField(blank=True, max_length=255)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('description', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("FEE", "Marketplace fee earned"),
+                            ("PROCESSING_FEE", "Stripe processing fee"),
+                            ("REFUND", "Refund funded by the platform"),
+                            ("ADJUSTMENT", "Adjustment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("stripe_object_id", models.CharField(blank=True, max_length=255)),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                ("description", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name_plural': 'platform ledger entries',
-                'ordering': ['created_at', 'id'],
+                "verbose_name_plural": "platform ledger entries",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SimulatedRefund',
+            name="SimulatedRefund",
             fields=[
-                ('id', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('payment_intent', models.CharField(db_index=True, max_length=64)),
-                ('amount', models.BigIntegerField()),
-                ('status', models.CharField(default='succeeded', max_length=20)),
-                ('metadata', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                ("payment_intent", models.CharField(db_index=True, max_length=64)),
+                ("amount", models.BigIntegerField()),
+                ("status", models.CharField(default="succeeded", max_length=20)),
+                ("metadata", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SimulatedTransfer',
+            name="SimulatedTransfer",
             fields=[
-                ('id', models.CharField(max_length=64, primary_key=True, serialize=False)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('amount', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('destination', models.CharField(max_length=64)),
-                ('source_transaction', models.CharField(max_length=64)),
-                ('transfer_group', models.CharField(db_index=True, max_length=64)),
-                ('metadata', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.CharField(max_length=64, primary_key=True, serialize=False)),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                ("amount", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                ("destination", models.CharField(max_length=64)),
+                ("source_transaction", models.CharField(max_length=64)),
+                ("transfer_group", models.CharField(db_index=True, max_length=64)),
+                ("metadata", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='sellerstripeaccount',
-            name='disconnect_reason',
+            model_name="sellerstripeaccount",
+            name="disconnect_reason",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='sellerstripeaccount',
-            name='disconnected_at',
+            model_name="sellerstripeaccount",
+            name="disconnected_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='sellertransfer',
-            name='attempts',
+            model_name="sellertransfer",
+            name="attempts",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='sellertransfer',
-            name='consecutive_failures',
+            model_name="sellertransfer",
+            name="consecutive_failures",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='sellertransfer',
-            name='first_attempt_at',
+            model_name="sellertransfer",
+            name="first_attempt_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='sellertransfer',
-            name='last_attempt_at',
+            model_name="sellertransfer",
+            name="last_attempt_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='sellertransfer',
-            name='next_attempt_at',
+            model_name="sellertransfer",
+            name="next_attempt_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='simulatedaccount',
-            name='deauthorized',
+            model_name="simulatedaccount",
+            name="deauthorized",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='sellertransfer',
-            name='status',
-            field=models.CharField(choices=[('PENDING', 'Pending'), ('CREATED', 'Created'), ('FAILED', 'Failed'), ('CANCELED', 'Nothing owed')], default='PENDING', max_length=10),
+            model_name="sellertransfer",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("PENDING", "Pending"),
+                    ("CREATED", "Created"),
+                    ("FAILED", "Failed"),
+                    ("CANCELED", "Nothing owed"),
+                ],
+                default="PENDING",
+                max_length=10,
+            ),
         ),
         migrations.AddIndex(
-            model_name='sellertransfer',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='payments_se_status_34d095_idx'),
+            model_name="sellertransfer",
+            index=models.Index(
+                fields=["status", "next_attempt_at"], name="payments_se_status_34d095_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='sellertransfer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'CREATED'), _negated=True), ('stripe_transfer_id__isnull', False), _connector='OR'), name='created_transfer_has_stripe_id'),
+            model_name="sellertransfer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "CREATED"), _negated=True),
+                    ("stripe_transfer_id__isnull", False),
+                    _connector="OR",
+                ),
+                name="created_transfer_has_stripe_id",
+            ),
         ),
         migrations.AddField(
-            model_name='paymentrefund',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='orders.order'),
+            model_name="paymentrefund",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="refunds",
+                to="orders.order",
+            ),
         ),
         migrations.AddField(
-            model_name='platformledgerentry',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='platform_entries', to='orders.order'),
+            model_name="platformledgerentry",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="platform_entries",
+                to="orders.order",
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentrefund',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='payments_pa_status_73e0a7_idx'),
+            model_name="paymentrefund",
+            index=models.Index(
+                fields=["status", "next_attempt_at"], name="payments_pa_status_73e0a7_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentrefund',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='payment_refund_amount_gt_0'),
+            model_name="paymentrefund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents__gt", 0)), name="payment_refund_amount_gt_0"
+            ),
         ),
         migrations.AddIndex(
-            model_name='platformledgerentry',
-            index=models.Index(fields=['order', 'reason'], name='payments_pl_order_i_92a91e_idx'),
+            model_name="platformledgerentry",
+            index=models.Index(fields=["order", "reason"], name="payments_pl_order_i_92a91e_idx"),
         ),
         migrations.AddConstraint(
-            model_name='platformledgerentry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents', 0), _negated=True), name='platform_entry_not_zero'),
+            model_name="platformledgerentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_cents", 0), _negated=True),
+                name="platform_entry_not_zero",
+            ),
         ),
     ]
