@@ -398,6 +398,8 @@ class StripeGateway:
     ) -> CheckoutSession:
         params: dict[str, Any] = {
             "mode": "payment",
+            # Cards only: paid or declined while the buyer waits (docs/DECISIONS.md).
+            "payment_method_types": ["card"],
             "line_items": [
                 {
                     "price_data": {

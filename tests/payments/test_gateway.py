@@ -83,6 +83,7 @@ def test_checkout_session_request_carries_amounts_order_reference_and_transfer_g
     _assert_standard_headers(request, idempotency_key="checkout-order-42")
     assert request.form == {
         "mode": "payment",
+        "payment_method_types[0]": "card",
         "line_items[0][price_data][currency]": "usd",
         "line_items[0][price_data][unit_amount]": "1250",
         "line_items[0][price_data][product_data][name]": "Self-watering planter",
@@ -338,3 +339,150 @@ def test_anything_else_is_an_invalid_signature(case, make):
     payload, header = make(json.dumps(fixture("event_charge_refunded")).encode())
     with pytest.raises(InvalidSignature):
         event_verify(payload=payload, signature=header, secret="whsec_a")
+
+
+# --- the money core's calls (expire, lookups, refunds, gone accounts) -------------------
+def _session_with_fee() -> dict:
+    session = fixture("checkout_session_paid_expanded")
+    session["payment_intent"]["latest_charge"]["balance_transaction"] = {
+        "id": "txn_3QxYz0AbCdEf",
+        "object": "balance_transaction",
+        "amount": 2995,
+        "currency": "usd",
+        "fee": 117,
+        "net": 2878,
+    }
+    return session
+
+
+def test_a_paid_session_reports_stripes_processing_fee():
+    gateway, _ = _gateway((200, _session_with_fee()))
+    state = gateway.retrieve_checkout_session("cs_test_a1B2c3D4e5")
+    assert (state.amount_total, state.processing_fee_cents, state.processing_fee_currency) == (
+        2995,
+        117,
+        "usd",
+    )
+
+
+def test_expiring_a_session_posts_to_expire_then_reads_its_state():
+    expired = {**fixture("checkout_session_created"), "status": "expired", "url": None}
+    gateway, http = _gateway((200, expired), (200, expired))
+    state = gateway.expire_checkout_session("cs_test_a1B2c3D4e5")
+    assert state.status == "expired"
+    assert [(r.method, r.path) for r in http.requests] == [
+        ("post", "/v1/checkout/sessions/cs_test_a1B2c3D4e5/expire"),
+        ("get", "/v1/checkout/sessions/cs_test_a1B2c3D4e5"),
+    ]
+
+
+def test_a_session_stripe_will_not_expire_because_it_is_paid_is_returned_as_paid():
+    gateway, _ = _gateway((400, "error_invalid_request"), (200, _session_with_fee()))
+    state = gateway.expire_checkout_session("cs_test_a1B2c3D4e5")
+    assert (state.status, state.payment_status, state.charge_id) == (
+        "complete",
+        "paid",
+        "ch_3QxYz0AbCdEf",
+    )
+
+
+def test_finding_a_transfer_lists_the_group_and_matches_our_metadata():
+    listing = {
+        "object": "list",
+        "url": "/v1/transfers",
+        "has_more": False,
+        "data": [
+            {
+                **fixture("transfer"),
+                "id": "tr_other",
+                "metadata": {"order_id": "42", "seller_id": "8"},
+            },
+            fixture("transfer"),
+        ],
+    }
+    gateway, http = _gateway((200, listing), (200, listing))
+    found = gateway.find_transfer(
+        transfer_group="order-42", metadata={"order_id": "42", "seller_id": "7"}
+    )
+    assert found == TransferResult(
+        id="tr_1QxYz0AbCdEf", amount_cents=2150, currency="usd", destination="acct_1SellerAbc"
+    )
+    assert (http.requests[0].method, http.requests[0].path, http.requests[0].form) == (
+        "get",
+        "/v1/transfers",
+        {"transfer_group": "order-42", "limit": "100"},
+    )
+    assert (
+        gateway.find_transfer(
+            transfer_group="order-42", metadata={"order_id": "42", "seller_id": "9"}
+        )
+        is None
+    )
+
+
+def test_a_refund_request_is_exact_and_carries_the_key():
+    refund = {
+        "id": "re_3QxYz0AbCdEf",
+        "object": "refund",
+        "amount": 2995,
+        "currency": "usd",
+        "payment_intent": "pi_3QxYz0AbCdEf",
+        "status": "succeeded",
+        "metadata": {"order_id": "42", "refund": "late-payment-order-42"},
+    }
+    listing = {"object": "list", "url": "/v1/refunds", "has_more": False, "data": [refund]}
+    gateway, http = _gateway((200, refund), (200, listing))
+    result = gateway.create_refund(
+        payment_intent_id="pi_3QxYz0AbCdEf",
+        amount_cents=2995,
+        idempotency_key="hc3d-x-late-payment-order-42-attempt-1",
+        metadata={"order_id": 42, "refund": "late-payment-order-42"},
+    )
+    assert (result.id, result.amount_cents, result.status) == ("re_3QxYz0AbCdEf", 2995, "succeeded")
+    create = http.requests[0]
+    assert (create.method, create.path) == ("post", "/v1/refunds")
+    _assert_standard_headers(create, idempotency_key="hc3d-x-late-payment-order-42-attempt-1")
+    assert create.form == {
+        "payment_intent": "pi_3QxYz0AbCdEf",
+        "amount": "2995",
+        "metadata[order_id]": "42",
+        "metadata[refund]": "late-payment-order-42",
+    }
+    found = gateway.find_refund(
+        payment_intent_id="pi_3QxYz0AbCdEf", metadata={"refund": "late-payment-order-42"}
+    )
+    assert found == result
+    assert http.requests[1].form == {"payment_intent": "pi_3QxYz0AbCdEf", "limit": "100"}
+
+
+@pytest.mark.parametrize(
+    "status,error",
+    [
+        (
+            403,
+            {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "The provided key does not have access to account acct_1SellerAbc.",
+                    "code": "account_invalid",
+                }
+            },
+        ),
+        (
+            404,
+            {
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "No such account",
+                    "code": "resource_missing",
+                }
+            },
+        ),
+    ],
+)
+def test_an_account_stripe_no_longer_returns_is_unavailable(status, error):
+    from payments.gateway import AccountUnavailable
+
+    gateway, _ = _gateway((status, error))
+    with pytest.raises(AccountUnavailable):
+        gateway.retrieve_account("acct_1SellerAbc")
