@@ -5,15 +5,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('marketplace', '0001_initial'),
+        ("marketplace", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='siteconfig',
-            name='installation_id',
-            field=models.CharField(default=marketplace.models.new_installation_id, editable=False, max_length=32),
+            model_name="siteconfig",
+            name="installation_id",
+            field=models.CharField(
+                default=marketplace.models.new_installation_id, editable=False, max_length=32
+            ),
         ),
     ]

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0002_orderitem_refunded_at'),
+        ("orders", "0002_orderitem_refunded_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='amount_charged_cents',
+            model_name="order",
+            name="amount_charged_cents",
             field=models.BigIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='charged_currency',
+            model_name="order",
+            name="charged_currency",
             field=models.CharField(blank=True, max_length=3),
         ),
         migrations.AddField(
-            model_name='order',
-            name='followups_done_at',
+            model_name="order",
+            name="followups_done_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
