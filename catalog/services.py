@@ -29,9 +29,8 @@ from catalog.models import (
 from downloads.validation import validate_digital_file
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
-from marketplace.selectors import site_config_get
+from marketplace.selectors import seller_can_be_paid, site_config_get
 from marketplace.uploads import normalize_image, validate_image_upload
-from payments.selectors import seller_is_payment_ready
 
 MAX_IMAGES_PER_PRODUCT = 12
 MAX_ASSETS_PER_PRODUCT = 20
@@ -97,7 +96,7 @@ def product_publish_checklist(product: Product) -> PublishChecklist:
         product,
         image_count=product.images.count(),
         asset_count=product.assets.filter(removed_at__isnull=True).count(),
-        seller_ready=seller_is_payment_ready(seller_id=product.seller_id),
+        seller_ready=seller_can_be_paid(seller_id=product.seller_id),
     )
 
 

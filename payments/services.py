@@ -18,6 +18,7 @@ from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from payments.gateway import AccountState, GatewayError, get_gateway
 from payments.models import SellerStripeAccount, StripeEvent
+from payments.readiness import seller_payment_ready_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -322,6 +323,7 @@ def seller_stripe_account_sync(
                 setattr(account, name, values[name])
             account.full_clean()
             account.save(update_fields=[*changed, "updated_at"])
+        seller_payment_ready_refresh(seller_id=account.seller_id)
     return account
 
 

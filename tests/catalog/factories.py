@@ -5,6 +5,7 @@ from catalog.category_tree import ensure_category_tree
 from catalog.demo import SHAPES, binary_stl
 from catalog.models import Category, DigitalAsset, License, Product, ProductImage
 from payments.models import SellerStripeAccount
+from payments.readiness import seller_payment_ready_refresh
 from tests.factories import UserFactory
 from tests.images import image_bytes
 
@@ -20,7 +21,9 @@ def category(slug: str = "home-garden-planters") -> Category:
 
 
 def make_ready(user) -> SellerStripeAccount:
-    return SellerStripeAccount.objects.update_or_create(
+    """A ready Stripe account for `user`, and the "can be paid" flag payments keeps from
+    it (set through its service, and on this instance too)."""
+    account = SellerStripeAccount.objects.update_or_create(
         seller=user,
         defaults={
             "stripe_account_id": f"acct_test_{user.pk}",
@@ -29,6 +32,8 @@ def make_ready(user) -> SellerStripeAccount:
             "details_submitted": True,
         },
     )[0]
+    user.can_be_paid = seller_payment_ready_refresh(seller_id=user.pk)
+    return account
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
