@@ -26,7 +26,7 @@ from catalog.models import (
     ProductSlugHistory,
     Tag,
 )
-from downloads.validation import validate_digital_file
+from catalog.validation import validate_digital_file
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from marketplace.selectors import seller_can_be_paid, site_config_get
@@ -403,7 +403,7 @@ def _refresh_file_formats(product: Product) -> None:
 def digital_asset_add(
     *, product: Product, upload: UploadedFile, is_previewable: bool = True
 ) -> DigitalAsset:
-    """Accept a file for a FILE listing by its content (downloads.validation), store it
+    """Accept a file for a FILE listing by its content (catalog.validation), store it
     in private storage with its size and sha256, and queue its 3D preview copy.
 
     The content check (which may read hundreds of MB) runs before the transaction
