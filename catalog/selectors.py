@@ -4,12 +4,11 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
+from catalog import hooks
 from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory
 from catalog.services import publish_checklist
-from downloads.selectors import download_stats_by_product
 from marketplace.models import User
 from marketplace.selectors import seller_can_be_paid
-from orders.selectors import net_units_sold_by_product
 
 PUBLIC = Q(status=Product.Status.PUBLISHED, is_taken_down=False, seller__is_active=True)
 # Whether the listing's seller can be paid: the flag payments keeps current on the user
@@ -123,8 +122,7 @@ def product_list_for_seller(*, seller: User, status: str | None = None) -> list[
         products = products.filter(status=status)
     products = list(products)
     ids = [p.pk for p in products]
-    downloads = download_stats_by_product(ids)
-    sold = net_units_sold_by_product(ids)
+    metrics = hooks.listing_metrics(ids)  # units sold (orders), downloads (downloads)
     for product in products:
         checklist = publish_checklist(
             product,
@@ -135,9 +133,10 @@ def product_list_for_seller(*, seller: User, status: str | None = None) -> list[
         product.publish_ok = checklist.ok
         product.publish_missing = checklist.missing
         product.publish_checklist = checklist
-        product.downloads_unique = downloads.get(product.pk, (0, 0))[0]
+        values = metrics.get(product.pk, {})
+        product.downloads_unique = values.get("downloads_unique", 0)
         product.downloads_total = product.download_count
-        product.units_sold_net = sold.get(product.pk, 0)
+        product.units_sold_net = values.get("units_sold_net", 0)
     return products
 
 

@@ -98,7 +98,7 @@ class SellerProfile(models.Model):
         return self.display_name
 
     def get_absolute_url(self) -> str:
-        return reverse("marketplace:shop-detail", kwargs={"slug": self.slug})
+        return reverse("catalog:shop-detail", kwargs={"slug": self.slug})
 
 
 class SiteConfig(models.Model):
