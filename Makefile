@@ -11,8 +11,8 @@ test:           ## the whole suite (SQLite unless DATABASE_URL/REDIS_URL are set
 test-pg:        ## the whole suite against the local PostgreSQL and Redis, as CI runs it
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/homecraft3d REDIS_URL=redis://127.0.0.1:6379/15 bash scripts/test.sh
 
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+lint:           ## ruff (incl. "only payments/gateway.py imports stripe") and the import layers
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 fmt:
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

@@ -21,6 +21,6 @@ def product_view_record_task(product_id: int, user_id: int | None, session_key: 
 @shared_task(ignore_result=True)
 def trending_recompute_task() -> int:
     """Beat job: recompute every product's trending score (set-based SQL)."""
-    from catalog.trending import trending_recompute
+    from analytics.trending import trending_recompute
 
     return trending_recompute()

@@ -4,6 +4,7 @@ services (and the same checklist) a seller uses. Idempotent by (seller, title)."
 import io
 import math
 import struct
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -337,24 +338,18 @@ def _description(title: str, kind: str) -> str:
     )
 
 
-def seed_catalog(*, stdout=None) -> int:
-    """Create the demo listings that do not exist yet; returns how many were created."""
-    from payments.models import SellerStripeAccount
+def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, stdout=None) -> int:
+    """Create the demo listings that do not exist yet; returns how many were created.
 
+    `make_seller_ready(seller)` is called for each of `READY_SELLERS` before their
+    listings are published (the caller, `seed_demo`, passes payments' demo Stripe
+    account); without it their paid listings stay drafts."""
     ensure_category_tree(Category)  # normally made by the migration; cheap when present
     created = 0
     for email, listings in LISTINGS.items():
         seller = User.objects.get(email=email)
-        if email in READY_SELLERS:
-            SellerStripeAccount.objects.update_or_create(
-                seller=seller,
-                defaults={
-                    "stripe_account_id": f"acct_demo_{seller.pk:06d}",
-                    "charges_enabled": True,
-                    "payouts_enabled": True,
-                    "details_submitted": True,
-                },
-            )
+        if email in READY_SELLERS and make_seller_ready is not None:
+            make_seller_ready(seller)
         for index, (title, category_slug, kind, price, shape, license_) in enumerate(listings):
             if Product.objects.filter(seller=seller, title=title).exists():
                 continue
@@ -413,45 +408,3 @@ def seed_catalog(*, stdout=None) -> int:
                     stdout.write(f"  left as draft: {title} ({exc.message})")
             created += 1
     return created
-
-
-def seed_engagement() -> int:
-    """Some views and add-to-carts from the demo buyers, so Trending has something to show
-    on a fresh install; then the trending recompute. Idempotent (skips if any exist)."""
-    from analytics.models import ProductEngagementEvent
-    from catalog.trending import trending_recompute
-
-    if ProductEngagementEvent.objects.exists():
-        return 0
-    buyers = list(
-        User.objects.filter(
-            email__in=[
-                "buyer@demo.homecraft3d.test",
-                "maker@demo.homecraft3d.test",
-                "tinkerer@demo.homecraft3d.test",
-            ]
-        )
-    )
-    products = list(Product.objects.filter(status=Product.Status.PUBLISHED).order_by("pk"))
-    events = []
-    for index, product in enumerate(products[::3]):  # every third listing gets attention
-        for n in range(1 + (index * 7) % 9):
-            events.append(
-                ProductEngagementEvent(
-                    product=product,
-                    kind=ProductEngagementEvent.Kind.VIEW,
-                    user=buyers[n % len(buyers)] if buyers else None,
-                    session_key="",
-                )
-            )
-        if index % 2 == 0:
-            events.append(
-                ProductEngagementEvent(
-                    product=product,
-                    kind=ProductEngagementEvent.Kind.ADD_TO_CART,
-                    user=buyers[0] if buyers else None,
-                )
-            )
-    ProductEngagementEvent.objects.bulk_create(events)
-    trending_recompute()
-    return len(events)

@@ -47,21 +47,6 @@ def wishlist_toggle(*, user: User, product: Product) -> bool:
     return _toggle(WishlistItem, user=user, product=product)
 
 
-@transaction.atomic
-def wishlist_move_to_cart(*, user: User, product: Product, cart: dict) -> dict:
-    """Put a wishlist item in the session cart and take it off the wishlist; returns the
-    new cart. Whatever `orders.services.cart_add` refuses (can_buy, stock, a file already
-    in the cart) raises ApplicationError and the wishlist item stays."""
-    from orders.services import cart_add
-
-    item = WishlistItem.objects.select_for_update().filter(user=user, product=product).first()
-    if item is None:
-        raise ApplicationError("This listing is not in your wishlist.")
-    cart = cart_add(cart=cart, product=product, user=user)
-    item.delete()
-    return cart
-
-
 # ------------------------------------------------------------------------------
 # Selectors
 # ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ streamed: text formats are read in two or three passes rather than held in memor
 Only 3MF keeps one mesh's vertices at a time, and OBJ only the vertices it needs.
 
 Anything that cannot be read as a mesh raises ValueError with a message that says why.
-Inputs are expected to have passed `downloads.validation.validate_digital_file`; this
+Inputs are expected to have passed `catalog.validation.validate_digital_file`; this
 module still refuses XML DTDs/entities and never trusts counts it has not checked.
 """
 

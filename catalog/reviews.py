@@ -6,25 +6,26 @@ per author and product, editable. `Product.rating_count` / `rating_sum` cache th
 visible reviews: every write that changes them locks the product row and moves them by
 the exact delta with F(), so they never drift (create +1/+rating, edit +0/+(new - old),
 hide -1/-rating, unhide +1/+rating).
+
+What a review needs from higher apps reaches it through `catalog.hooks`: the evidence of
+first-hand use (orders: a paid line; downloads: a free download), the report form and
+state (moderation, which also owns `review_report`), and the review-request email
+(orders, which owns the order it is about).
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Count, F, Sum
-from django.urls import reverse
 
+from catalog import hooks
 from catalog.models import Product, Review, ReviewReply
 from catalog.tasks_social import review_request_send_task
-from downloads.models import ProductDownloadEvent
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from marketplace.selectors import user_has_verified_email
-from messaging.models import EmailLog
-from moderation.models import Report
-from orders.models import Order, OrderItem
 
 REVIEW_REQUEST_DEFAULT_DELAY_SECONDS = 7 * 24 * 3600
 REVIEWS_SHOWN = 50
@@ -37,7 +38,7 @@ REPLY_MIN_LENGTH = 2
 @dataclass(frozen=True)
 class _Eligibility:
     reason: str  # "" when the user may review
-    order_item: OrderItem | None = None
+    order_item_id: int | None = None
 
 
 def _eligibility(*, product: Product, user: User, verified: bool | None = None) -> _Eligibility:
@@ -51,27 +52,11 @@ def _eligibility(*, product: Product, user: User, verified: bool | None = None) 
         return _Eligibility("You cannot review your own listing.")
     if not product.is_public or not product.seller.is_active:
         return _Eligibility("This listing cannot be reviewed.")
-    line = (
-        OrderItem.objects.filter(
-            product=product,
-            order__buyer=user,
-            order__status=Order.Status.PAID,
-            refunded_at__isnull=True,
-        )
-        .order_by("-order__paid_at", "-pk")
-        .first()
-    )
-    if line is not None:
-        return _Eligibility("", order_item=line)
-    # A free download (no order line behind it) is first-hand use too. A download made
-    # through a purchase points at its line, so a refunded purchase does not count here.
-    if (
-        product.kind == Product.Kind.FILE
-        and ProductDownloadEvent.objects.filter(
-            product=product, user=user, order_item__isnull=True
-        ).exists()
-    ):
-        return _Eligibility("")
+    # A paid, unrefunded order line (orders), else a free download (downloads): both are
+    # first-hand use.
+    evidence = hooks.review_evidence(product=product, user=user)
+    if evidence is not None:
+        return _Eligibility("", order_item_id=evidence.order_item_id)
     if product.kind == Product.Kind.FILE and product.is_free:
         return _Eligibility("Download this file first: reviews come from people who have it.")
     return _Eligibility("Only buyers of this listing can review it.")
@@ -136,8 +121,8 @@ def review_upsert(*, product: Product, author: User, rating: int, body: str) -> 
     review.rating = rating
     review.body = body
     review.is_verified_purchase = True
-    if eligibility.order_item is not None:
-        review.order_item = eligibility.order_item
+    if eligibility.order_item_id is not None:
+        review.order_item_id = eligibility.order_item_id
     review.full_clean()
     review.save()
     if not review.is_hidden:
@@ -193,31 +178,6 @@ def review_reply_upsert(*, review: Review, seller: User, body: str) -> ReviewRep
     return reply
 
 
-def review_report(*, review: Review, reporter: User, reason: str, details: str = "") -> Report:
-    """Report a review to the moderators: one open report per reporter and review."""
-    if reason not in Report.Reason.values:
-        raise ApplicationError("Choose why you are reporting this review.")
-    if not user_has_verified_email(reporter):
-        raise ApplicationError("Verify your email address to report reviews.")
-    if review.author_id == reporter.pk:
-        raise ApplicationError("You cannot report your own review.")
-    if review.is_hidden:
-        raise ApplicationError("This review has already been removed.")
-    details = (details or "").strip()
-    if len(details) > 1000:
-        raise ApplicationError("Keep the details under 1000 characters.")
-    already = ApplicationError("You have already reported this review; our team will look at it.")
-    if Report.objects.filter(review=review, reporter=reporter, status=Report.Status.OPEN).exists():
-        raise already
-    report = Report(review=review, reporter=reporter, reason=reason, details=details)
-    try:
-        with transaction.atomic():
-            report.save()
-    except IntegrityError as exc:  # a double submit raced past the check above
-        raise already from exc
-    return report
-
-
 # ------------------------------------------------------------------------------
 # Review-request email, some days after payment
 # ------------------------------------------------------------------------------
@@ -236,50 +196,11 @@ def review_request_schedule(*, order_id: int) -> None:
     )
 
 
-def review_request_send(*, order_id: int) -> EmailLog | None:
-    """Email the buyer of a paid order once (key `review-request-order-<id>`), listing
-    the products they can still review: lines refunded by now, listings no longer
-    public and products they already reviewed are left out. Nothing to list: no email.
-    Safe to run twice."""
-    from messaging.services import email_send
-
-    order = Order.objects.filter(pk=order_id, status=Order.Status.PAID).first()
-    if order is None:
-        return None
-    items = [
-        item
-        for item in order.items.filter(refunded_at__isnull=True).select_related("product__seller")
-        if item.product.is_public and item.product.seller.is_active
-    ]
-    reviewed = set()
-    if order.buyer_id:
-        reviewed = set(
-            Review.objects.filter(
-                author_id=order.buyer_id, product_id__in=[i.product_id for i in items]
-            ).values_list("product_id", flat=True)
-        )
-    lines, seen = [], set()
-    for item in items:
-        if item.product_id in reviewed or item.product_id in seen:
-            continue
-        seen.add(item.product_id)
-        lines.append(
-            {
-                "title": item.product.title,
-                "product_path": item.product.get_absolute_url(),
-                "review_path": reverse(
-                    "social:review-edit", kwargs={"product_pk": item.product_id}
-                ),
-            }
-        )
-    if not lines:
-        return None
-    return email_send(
-        key=f"review-request-order-{order.pk}",
-        to=order.email,
-        template="catalog/emails/review_request",
-        context={"order": order, "lines": lines, "is_guest": order.buyer_id is None},
-    )
+def review_request_send(*, order_id: int):
+    """Email the buyer of a paid order once about the products they can still review
+    (`orders.reviews.order_review_request_send`, registered as catalog's review-request
+    hook). Returns the email's log row, or None when nothing was sent."""
+    return hooks.review_request_send(order_id=order_id)
 
 
 # ------------------------------------------------------------------------------
@@ -339,18 +260,15 @@ def product_reviews_context(*, product: Product, user: User) -> dict:
     my_review = review_get_for_author(product=product, author=user)
     if my_review is not None:
         _decorate(my_review)
-    reported: set[int] = set()
-    if user.is_authenticated:
-        reported = set(
-            Report.objects.filter(
-                reporter=user, status=Report.Status.OPEN, review__product=product
-            ).values_list("review_id", flat=True)
-        )
+    reports = hooks.review_reports(product=product, user=user)  # moderation's, if installed
+    reported = reports.reported_review_ids if reports else frozenset()
     is_seller = user.is_authenticated and product.seller_id == user.pk
     reviews = reviews_for_product(product)
     for review in reviews:
         review.can_reply = is_seller
-        review.can_report = user.is_authenticated and review.author_id != user.pk
+        review.can_report = (
+            reports is not None and user.is_authenticated and review.author_id != user.pk
+        )
         review.is_reported = review.pk in reported
     average = product.rating_average
     return {
@@ -358,6 +276,6 @@ def product_reviews_context(*, product: Product, user: User) -> dict:
         "review_eligibility": eligibility.reason,
         "my_review": my_review,
         "review_stars": int(average + 0.5) if average is not None else 0,
-        "report_reasons": Report.Reason.choices,
+        "report_reasons": reports.reasons if reports else [],
         **save_buttons_state(user=user, product=product, verified=verified),
     }

@@ -2,16 +2,18 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
+from catalog import hooks
 from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory
 from catalog.services import publish_checklist
-from downloads.selectors import download_stats_by_product
 from marketplace.models import User
-from orders.selectors import net_units_sold_by_product
-from payments.selectors import seller_ready_subquery
+from marketplace.selectors import seller_can_be_paid
 
 PUBLIC = Q(status=Product.Status.PUBLISHED, is_taken_down=False, seller__is_active=True)
+# Whether the listing's seller can be paid: the flag payments keeps current on the user
+# row (already joined for `PUBLIC` and the card's shop name), not a subquery per card.
+SELLER_READY = F("seller__can_be_paid")
 
 
 def product_queryset_public() -> QuerySet[Product]:
@@ -22,7 +24,7 @@ def product_queryset_public() -> QuerySet[Product]:
         # Cards never show the long text or the search documents; leaving them out keeps
         # sorted pages narrow.
         .defer("description", "description_html", "title_document", "search_document")
-        .annotate(seller_ready=seller_ready_subquery())
+        .annotate(seller_ready=SELLER_READY)
     )
 
 
@@ -42,7 +44,7 @@ def product_get_visible(*, slug: str, user: User) -> ProductLookup:
     Everyone else gets nothing (a 404 that does not say whether it exists)."""
     product = (
         Product.objects.select_related("seller__seller_profile", "category__parent", "cover_image")
-        .annotate(seller_ready=seller_ready_subquery())
+        .annotate(seller_ready=SELLER_READY)
         .filter(slug=slug)
         .first()
     )
@@ -59,9 +61,15 @@ def product_get_visible(*, slug: str, user: User) -> ProductLookup:
     return ProductLookup()
 
 
-def product_cannot_buy_reason(product: Product, *, user: User, seller_ready: bool) -> str:
+def product_cannot_buy_reason(
+    product: Product, *, user: User, seller_ready: bool | None = None
+) -> str:
     """Why `user` cannot buy `product` right now, or "" if they can. The one rule that
-    templates (via `p.can_buy`), add-to-cart and checkout all use."""
+    templates (via `p.can_buy`), add-to-cart and checkout all use. `seller_ready` comes
+    from the `seller_ready` annotation on list pages; None (add-to-cart, checkout) reads
+    the seller's "can be paid" flag afresh."""
+    if seller_ready is None:
+        seller_ready = seller_can_be_paid(seller_id=product.seller_id)
     if not product.is_public or not product.seller.is_active:
         return "This listing is not available."
     if user.is_authenticated and product.seller_id == user.pk:
@@ -90,7 +98,7 @@ def product_get_for_seller(*, seller: User, pk: int) -> Product | None:
     """One of `seller`'s own listings, or None: other people's listings do not exist here."""
     return (
         Product.objects.select_related("category", "cover_image")
-        .annotate(seller_ready=seller_ready_subquery())
+        .annotate(seller_ready=SELLER_READY)
         .filter(seller=seller, pk=pk)
         .first()
     )
@@ -104,7 +112,7 @@ def product_list_for_seller(*, seller: User, status: str | None = None) -> list[
         Product.objects.filter(seller=seller)
         .select_related("category", "cover_image")
         .annotate(
-            seller_ready=seller_ready_subquery(),
+            seller_ready=SELLER_READY,
             image_count=Count("images", distinct=True),
             asset_count=Count("assets", filter=Q(assets__removed_at__isnull=True), distinct=True),
         )
@@ -114,8 +122,7 @@ def product_list_for_seller(*, seller: User, status: str | None = None) -> list[
         products = products.filter(status=status)
     products = list(products)
     ids = [p.pk for p in products]
-    downloads = download_stats_by_product(ids)
-    sold = net_units_sold_by_product(ids)
+    metrics = hooks.listing_metrics(ids)  # units sold (orders), downloads (downloads)
     for product in products:
         checklist = publish_checklist(
             product,
@@ -126,9 +133,10 @@ def product_list_for_seller(*, seller: User, status: str | None = None) -> list[
         product.publish_ok = checklist.ok
         product.publish_missing = checklist.missing
         product.publish_checklist = checklist
-        product.downloads_unique = downloads.get(product.pk, (0, 0))[0]
+        values = metrics.get(product.pk, {})
+        product.downloads_unique = values.get("downloads_unique", 0)
         product.downloads_total = product.download_count
-        product.units_sold_net = sold.get(product.pk, 0)
+        product.units_sold_net = values.get("units_sold_net", 0)
     return products
 
 

@@ -26,12 +26,11 @@ from catalog.models import (
     ProductSlugHistory,
     Tag,
 )
-from downloads.validation import validate_digital_file
+from catalog.validation import validate_digital_file
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
-from marketplace.selectors import site_config_get
+from marketplace.selectors import seller_can_be_paid, site_config_get
 from marketplace.uploads import normalize_image, validate_image_upload
-from payments.selectors import seller_is_payment_ready
 
 MAX_IMAGES_PER_PRODUCT = 12
 MAX_ASSETS_PER_PRODUCT = 20
@@ -97,7 +96,7 @@ def product_publish_checklist(product: Product) -> PublishChecklist:
         product,
         image_count=product.images.count(),
         asset_count=product.assets.filter(removed_at__isnull=True).count(),
-        seller_ready=seller_is_payment_ready(seller_id=product.seller_id),
+        seller_ready=seller_can_be_paid(seller_id=product.seller_id),
     )
 
 
@@ -404,7 +403,7 @@ def _refresh_file_formats(product: Product) -> None:
 def digital_asset_add(
     *, product: Product, upload: UploadedFile, is_previewable: bool = True
 ) -> DigitalAsset:
-    """Accept a file for a FILE listing by its content (downloads.validation), store it
+    """Accept a file for a FILE listing by its content (catalog.validation), store it
     in private storage with its size and sha256, and queue its 3D preview copy.
 
     The content check (which may read hundreds of MB) runs before the transaction

@@ -6,6 +6,8 @@ from catalog import views
 app_name = "catalog"
 
 urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    path("shops/<slug:slug>/", views.ShopDetailView.as_view(), name="shop-detail"),
     path("p/<slug:slug>/", views.ProductDetailView.as_view(), name="product-detail"),
     path("c/<slug:slug>/", views.BrowseView.as_view(), name="category-detail"),
     path("browse/", views.BrowseView.as_view(), name="browse"),

@@ -8,7 +8,6 @@ app_name = "social"
 urlpatterns = [
     path("products/<id:product_pk>/review/", views.ReviewEditView.as_view(), name="review-edit"),
     path("reviews/<id:review_pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
-    path("reviews/<id:review_pk>/report/", views.ReviewReportView.as_view(), name="review-report"),
     path(
         "products/<id:product_pk>/favorite/",
         views.FavoriteToggleView.as_view(),
@@ -18,11 +17,6 @@ urlpatterns = [
         "products/<id:product_pk>/wishlist/",
         views.WishlistToggleView.as_view(),
         name="wishlist-toggle",
-    ),
-    path(
-        "products/<id:product_pk>/wishlist/move-to-cart/",
-        views.WishlistMoveToCartView.as_view(),
-        name="wishlist-move-to-cart",
     ),
     path("saved/", views.SavedListView.as_view(), name="saved"),
 ]

@@ -3,9 +3,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
+from django.views.generic import TemplateView
 
-from analytics.services import product_view_record, search_miss_record
-from catalog import services
+from catalog import hooks, services
 from catalog.forms import BrowseForm, DigitalAssetUploadForm, ListingForm, ProductImageUploadForm
 from catalog.models import Category, Product
 from catalog.reviews import product_reviews_context
@@ -13,6 +13,9 @@ from catalog.search import (
     SORTS,
     BrowseFilters,
     cents_from_text,
+    home_new,
+    home_top_rated,
+    home_trending,
     product_browse,
     product_suggestions,
     products_like,
@@ -24,18 +27,60 @@ from catalog.selectors import (
     product_get_for_seller,
     product_get_visible,
     product_list_for_seller,
+    product_list_for_shop,
     product_live_assets,
 )
 from catalog.trending import annotate_trending_badge
-from downloads.selectors import download_entitlement
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.pagination import CappedCountPaginator
-
+from marketplace.selectors import seller_profile_get_public
 
 # ------------------------------------------------------------------------------
 # Public pages
 # ------------------------------------------------------------------------------
+HOME_NEW_LISTINGS = 8
+
+
+class HomeView(TemplateView):
+    """Anyone. The storefront: trending (staff pins first), new arrivals, top rated and
+    the categories; each row asks catalog.search, by the same rules as the browse sorts."""
+
+    template_name = "marketplace/home.html"  # the storefront template, kept in place
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+
+        def cards(queryset):
+            return annotate_trending_badge(annotate_buyability(queryset, user=user))
+
+        return super().get_context_data(
+            trending_products=cards(home_trending(limit=HOME_NEW_LISTINGS)),
+            latest_products=cards(home_new(limit=HOME_NEW_LISTINGS)),
+            top_rated_products=cards(home_top_rated(limit=HOME_NEW_LISTINGS)),
+            categories=category_tree(),
+            **kwargs,
+        )
+
+
+class ShopDetailView(View):
+    """Anyone. A seller's public shop page: the shop (marketplace) and its listings."""
+
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        profile = seller_profile_get_public(slug=slug)
+        if profile is None:
+            raise Http404("No shop at this address.")
+        return render(
+            request,
+            "marketplace/shop_detail.html",
+            {
+                "profile": profile,
+                "is_owner": request.user == profile.user,
+                "products": product_list_for_shop(seller=profile.user, user=request.user),
+            },
+        )
+
+
 class ProductDetailView(View):
     """Anyone may see a published listing; its seller and staff also see it while it is
     a draft, archived or taken down. Everyone else: 404. Old slugs redirect (301)."""
@@ -51,7 +96,7 @@ class ProductDetailView(View):
         previews = [a for a in assets if a.is_previewable and a.preview]
         if not request.session.session_key:
             request.session.save()  # guests' views are throttled per session
-        product_view_record(
+        hooks.product_view_record(  # analytics: the throttled VIEW signal
             product_id=product.pk,
             seller_id=product.seller_id,
             user=request.user,
@@ -59,8 +104,8 @@ class ProductDetailView(View):
             user_agent=request.headers.get("User-Agent", ""),
         )
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
-        can_download = product.is_file and (
-            download_entitlement(product=product, user=request.user) is not None
+        can_download = product.is_file and hooks.product_download_entitled(
+            product=product, user=request.user
         )
         return render(
             request,
@@ -114,7 +159,7 @@ class BrowseView(View):
         page = paginator.get_page(request.GET.get("page"))
         products = annotate_trending_badge(annotate_buyability(page.object_list, user=request.user))
         if filters.q and page.paginator.count == 0:
-            search_miss_record(query=filters.q)
+            hooks.search_miss_record(query=filters.q)
         return render(
             request,
             self.template_name,

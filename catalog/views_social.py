@@ -1,4 +1,4 @@
-"""Reviews, seller replies, reports, favorites and the wishlist (URL namespace "social").
+"""Reviews, seller replies, favorites and the wishlist (URL namespace "social").
 
 Every view states who may use it; objects are looked up scoped to the requester. Rules
 live in catalog.reviews / catalog.favorites; views turn ApplicationError into a form
@@ -10,17 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views import View
 
-from analytics.models import ProductEngagementEvent
-from analytics.services import engagement_record
 from catalog.favorites import (
     favorite_toggle,
     product_get_saveable,
     save_buttons_state,
     saved_lists_for_user,
-    wishlist_move_to_cart,
     wishlist_toggle,
 )
 from catalog.models import Product, Review, ReviewReply
@@ -28,15 +24,12 @@ from catalog.reviews import (
     review_eligibility,
     review_get_for_author,
     review_reply_upsert,
-    review_report,
     review_upsert,
 )
 from catalog.selectors import PUBLIC
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
-from moderation.models import Report
-from orders.selectors import SESSION_CART_KEY
 
 
 # ------------------------------------------------------------------------------
@@ -69,16 +62,6 @@ class ReplyForm(forms.Form):
         label="Your public reply",
         max_length=ReviewReply.BODY_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-    )
-
-
-class ReportForm(forms.Form):
-    reason = forms.ChoiceField(label="What is wrong with this review?", choices=Report.Reason)
-    details = forms.CharField(
-        label="Anything else our team should know?",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -178,35 +161,6 @@ class ReviewReplyView(SellerRequiredMixin, View):
         )
 
 
-class ReviewReportView(VerifiedEmailRequiredMixin, View):
-    """Verified users: report someone else's visible review to the moderators."""
-
-    def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
-        review = (
-            Review.objects.select_related("product__seller__seller_profile", "author")
-            .filter(pk=review_pk, is_hidden=False, product__in=Product.objects.filter(PUBLIC))
-            .first()
-        )
-        if review is None:
-            raise Http404("No such review.")
-        back = f"{review.product.get_absolute_url()}#review-{review.pk}"
-        form = ReportForm(request.POST)
-        if not form.is_valid():
-            return render(
-                request,
-                "catalog/review_form.html",
-                {"mode": "report", "p": review.product, "review": review, "form": form},
-                status=400,
-            )
-        try:
-            review_report(review=review, reporter=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Thank you. Our team will look at this review.")
-        return redirect(back)
-
-
 # ------------------------------------------------------------------------------
 # Favorites and wishlist
 # ------------------------------------------------------------------------------
@@ -282,29 +236,3 @@ class SavedListView(VerifiedEmailRequiredMixin, View):
             "catalog/favorites.html",
             {"favorites": saved.favorites, "wishlist": saved.wishlist},
         )
-
-
-class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
-    """Verified users. POST: move a wishlist item into the session cart; what the cart
-    refuses (can_buy, stock) stays on the wishlist with the reason as a message."""
-
-    def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
-        product = product_get_saveable(user=request.user, pk=product_pk)
-        if product is None:
-            raise Http404("No such listing.")
-        back = safe_next_url(request, reverse("social:saved"))
-        try:
-            request.session[SESSION_CART_KEY] = wishlist_move_to_cart(
-                user=request.user, product=product, cart=request.session.get(SESSION_CART_KEY, {})
-            )
-        except ApplicationError as exc:
-            messages.error(request, f"“{product.title}”: {exc.message}")
-            return redirect(back)
-        engagement_record(
-            product_id=product.pk,
-            kind=ProductEngagementEvent.Kind.ADD_TO_CART,
-            user=request.user,
-            session_key=request.session.session_key or "",
-        )
-        messages.success(request, f"“{product.title}” moved to your cart.")
-        return redirect(back)

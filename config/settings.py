@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "marketplace.context_processors.site",
+                "orders.context_processors.cart",
                 "payments.context_processors.stripe_status",
             ],
             "builtins": ["marketplace.templatetags.money"],
@@ -244,7 +245,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
 PRODUCT_IMAGE_MAX_BYTES = env_int("PRODUCT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
 DIGITAL_FILE_MAX_BYTES = env_int("DIGITAL_FILE_MAX_BYTES", 250 * 1024 * 1024)
-# ZIP/3MF safety limits (downloads/validation.py): members, total unpacked size, and the
+# ZIP/3MF safety limits (catalog/validation.py): members, total unpacked size, and the
 # compression ratio above which a member is treated as a zip bomb.
 ARCHIVE_MAX_MEMBERS = env_int("ARCHIVE_MAX_MEMBERS", 500)
 ARCHIVE_MAX_UNCOMPRESSED_BYTES = env_int("ARCHIVE_MAX_UNCOMPRESSED_BYTES", 1024**3)
@@ -288,7 +289,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "marketplace:home"
+LOGIN_REDIRECT_URL = "catalog:home"
 ACCOUNT_ADAPTER = "marketplace.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}

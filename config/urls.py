@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("downloads.urls")),
+    path("", include("moderation.urls")),
     path("", include("marketplace.urls")),
 ]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils.crypto import constant_time_compare
 
+from catalog.hooks import ReviewEvidence
 from catalog.models import DigitalAsset, Product
 
 
@@ -101,6 +102,32 @@ def download_stats_by_product(product_ids: list[int]) -> dict[int, tuple[int, in
         )
     )
     return {r["product_id"]: (r["users"] + r["sessions"], r["total"]) for r in rows}
+
+
+def listing_metrics_downloads(product_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The seller's listings table column `downloads_unique` (a `catalog.hooks` metric)."""
+    stats = download_stats_by_product(product_ids)
+    return {pid: {"downloads_unique": unique} for pid, (unique, _total) in stats.items()}
+
+
+def review_evidence_from_download(*, product: Product, user) -> ReviewEvidence | None:
+    """A free download (no order line behind it) is first-hand use too. A download made
+    through a purchase points at its line, so a refunded purchase does not count here."""
+    from downloads.models import ProductDownloadEvent
+
+    if (
+        product.kind == Product.Kind.FILE
+        and ProductDownloadEvent.objects.filter(
+            product=product, user=user, order_item__isnull=True
+        ).exists()
+    ):
+        return ReviewEvidence()
+    return None
+
+
+def product_download_entitled(*, product: Product, user) -> bool:
+    """The product page's "Download" button: a file listing `user` may download now."""
+    return product.is_file and download_entitlement(product=product, user=user) is not None
 
 
 @dataclass

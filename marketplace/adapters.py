@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
 from config.env import env_bool
+from marketplace.hooks import email_confirmed
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -13,9 +14,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.DEFAULT_FROM_EMAIL
 
     def confirm_email(self, request, email_address):
-        """Once an address is verified, guest orders placed with it join the account."""
+        """Once an address is verified, guest orders placed with it join the account
+        (orders' `email confirmed` hook)."""
         confirmed = super().confirm_email(request, email_address)
-        from orders.services import orders_attach_guest_orders
-
-        orders_attach_guest_orders(user=email_address.user, email=email_address.email)
+        email_confirmed(user=email_address.user, email=email_address.email)
         return confirmed

@@ -2,7 +2,6 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from marketplace.selectors import seller_profile_for_user
-from orders.selectors import cart_item_count
 
 
 def site(request):
@@ -14,6 +13,4 @@ def site(request):
         "nav_seller_profile": SimpleLazyObject(lambda: seller_profile_for_user(request.user))
         if hasattr(request, "user")
         else None,
-        # A session read, no query: computed eagerly so filters like pluralize see an int.
-        "cart_count": cart_item_count(request),
     }

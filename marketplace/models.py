@@ -42,11 +42,20 @@ class User(AbstractUser):
 
     Email verification lives in allauth's EmailAddress; `marketplace.selectors`
     answers "is this user verified?" so no view reaches into allauth directly.
+    `can_be_paid` is owned here but written only by
+    `payments.services.seller_payment_ready_refresh`, so lower layers (catalog, orders)
+    read the seller's readiness without importing payments.
     """
 
     username = None
     email = models.EmailField("email address", unique=True)
     name = models.CharField("full name", max_length=150, blank=True)
+    can_be_paid = models.BooleanField(
+        "can be paid",
+        default=False,
+        help_text="Kept current by payments (its Stripe account is ready): paid listings "
+        "of this seller can be bought. Read by catalog and checkout instead of payments.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -91,7 +100,7 @@ class SellerProfile(models.Model):
         return self.display_name
 
     def get_absolute_url(self) -> str:
-        return reverse("marketplace:shop-detail", kwargs={"slug": self.slug})
+        return reverse("catalog:shop-detail", kwargs={"slug": self.slug})
 
 
 def new_installation_id() -> str:

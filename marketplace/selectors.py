@@ -56,3 +56,9 @@ def seller_profile_get_public(*, slug: str) -> SellerProfile | None:
     return (
         SellerProfile.objects.select_related("user").filter(slug=slug, user__is_active=True).first()
     )
+
+
+def seller_can_be_paid(*, seller_id: int) -> bool:
+    """Whether the seller's Stripe account is ready, as payments last recorded it on
+    `User.can_be_paid` (one fresh read; list pages annotate the flag instead)."""
+    return User.objects.filter(pk=seller_id, can_be_paid=True).exists()

@@ -6,8 +6,6 @@ from marketplace import views
 app_name = "marketplace"
 
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
-    path("shops/<slug:slug>/", views.ShopDetailView.as_view(), name="shop-detail"),
     path("seller/shop/new/", views.SellerProfileCreateView.as_view(), name="seller-profile-create"),
     path(
         "seller/shop/edit/", views.SellerProfileUpdateView.as_view(), name="seller-profile-update"

@@ -6,3 +6,10 @@ class ModerationConfig(AppConfig):
 
     name = "moderation"
     verbose_name = "Moderation"
+
+    def ready(self) -> None:
+        # The reviews section's report form and state (see catalog/hooks.py).
+        from catalog import hooks as catalog_hooks
+        from moderation.selectors import review_reports_for_product
+
+        catalog_hooks.register_review_reports(review_reports_for_product)

@@ -1,12 +1,40 @@
-"""Moderation writes. v1: staff resolve reports of reviews (hide the review or dismiss)."""
+"""Moderation writes. v1: users report reviews; staff resolve the reports (hide the review
+or dismiss)."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.models import Review
 from catalog.reviews import review_set_hidden
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
+from marketplace.selectors import user_has_verified_email
 from moderation.models import Report
+
+
+def review_report(*, review: Review, reporter: User, reason: str, details: str = "") -> Report:
+    """Report a review to the moderators: one open report per reporter and review."""
+    if reason not in Report.Reason.values:
+        raise ApplicationError("Choose why you are reporting this review.")
+    if not user_has_verified_email(reporter):
+        raise ApplicationError("Verify your email address to report reviews.")
+    if review.author_id == reporter.pk:
+        raise ApplicationError("You cannot report your own review.")
+    if review.is_hidden:
+        raise ApplicationError("This review has already been removed.")
+    details = (details or "").strip()
+    if len(details) > 1000:
+        raise ApplicationError("Keep the details under 1000 characters.")
+    already = ApplicationError("You have already reported this review; our team will look at it.")
+    if Report.objects.filter(review=review, reporter=reporter, status=Report.Status.OPEN).exists():
+        raise already
+    report = Report(review=review, reporter=reporter, reason=reason, details=details)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError as exc:  # a double submit raced past the check above
+        raise already from exc
+    return report
 
 
 @transaction.atomic

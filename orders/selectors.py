@@ -45,6 +45,11 @@ def net_units_sold_by_product(product_ids: list[int]) -> dict[int, int]:
     return {row["product_id"]: row["units"] for row in rows}
 
 
+def listing_metrics_units_sold(product_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The seller's listings table column `units_sold_net` (a `catalog.hooks` metric)."""
+    return {pid: {"units_sold_net": n} for pid, n in net_units_sold_by_product(product_ids).items()}
+
+
 @dataclass
 class CartGroup:
     seller: User

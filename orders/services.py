@@ -21,7 +21,6 @@ from marketplace.selectors import site_config_get
 from orders.models import Order, OrderEvent, OrderItem
 from orders.money import allocate, line_amounts
 from orders.selectors import seller_shipping_cents
-from payments.selectors import seller_is_payment_ready
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +64,7 @@ def cart_set_quantity(*, cart: dict, product_id: int, quantity: int) -> dict:
 
 
 def _check_buyable(product: Product, *, user: User) -> None:
-    reason = product_cannot_buy_reason(
-        product, user=user, seller_ready=seller_is_payment_ready(seller_id=product.seller_id)
-    )
+    reason = product_cannot_buy_reason(product, user=user)
     if reason:
         raise ApplicationError(reason)
 

@@ -1,17 +1,18 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views import View
 
-from analytics.models import ProductEngagementEvent
-from analytics.services import engagement_record
+from catalog import hooks as catalog_hooks
+from catalog.favorites import product_get_saveable
 from catalog.models import Product
-from downloads.selectors import order_line_grants_download
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 from orders import services
 from orders.forms import CartAddForm, CartUpdateForm, ShipForm
+from orders.hooks import order_line_grants_download
 from orders.models import OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
@@ -22,6 +23,7 @@ from orders.selectors import (
     order_list_for_buyer,
     sales_for_seller,
 )
+from orders.wishlist import wishlist_move_to_cart
 
 
 def _cart(request: HttpRequest) -> dict:
@@ -57,9 +59,9 @@ class CartAddView(View):
             return redirect(back)
         if not request.session.session_key:
             request.session.save()  # a guest's events need a stable session key
-        engagement_record(
+        catalog_hooks.engagement_record(
             product_id=product.pk,
-            kind=ProductEngagementEvent.Kind.ADD_TO_CART,
+            kind=catalog_hooks.ADD_TO_CART,
             user=request.user,
             session_key=request.session.session_key or "",
         )
@@ -98,7 +100,7 @@ class OrderDetailView(View):
         if order is None:
             raise Http404("No such order.")
         for item in order.items.all():
-            item.can_download = order_line_grants_download(item)
+            item.can_download = order_line_grants_download(item)  # downloads' rule
         return render(
             request,
             "orders/order_detail.html",
@@ -150,3 +152,29 @@ class SellerItemFulfilView(SellerRequiredMixin, View):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("orders:seller-sales")
+
+
+class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
+    """Verified users. POST: move a wishlist item into the session cart; what the cart
+    refuses (can_buy, stock) stays on the wishlist with the reason as a message."""
+
+    def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
+        product = product_get_saveable(user=request.user, pk=product_pk)
+        if product is None:
+            raise Http404("No such listing.")
+        back = safe_next_url(request, reverse("social:saved"))
+        try:
+            request.session[SESSION_CART_KEY] = wishlist_move_to_cart(
+                user=request.user, product=product, cart=request.session.get(SESSION_CART_KEY, {})
+            )
+        except ApplicationError as exc:
+            messages.error(request, f"“{product.title}”: {exc.message}")
+            return redirect(back)
+        catalog_hooks.engagement_record(
+            product_id=product.pk,
+            kind=catalog_hooks.ADD_TO_CART,
+            user=request.user,
+            session_key=request.session.session_key or "",
+        )
+        messages.success(request, f"“{product.title}” moved to your cart.")
+        return redirect(back)

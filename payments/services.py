@@ -24,6 +24,7 @@ from payments.gateway import (
     stripe_key,
 )
 from payments.models import SellerStripeAccount, StripeEvent
+from payments.readiness import seller_payment_ready_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -334,6 +335,7 @@ def seller_stripe_account_replace(*, seller: User, account_id: str) -> SellerStr
         account.disconnect_reason = ""
         account.full_clean()
         account.save()
+        seller_payment_ready_refresh(seller_id=account.seller_id)
     return account
 
 
@@ -372,6 +374,7 @@ def seller_stripe_account_sync(
                 setattr(account, name, values[name])
             account.full_clean()
             account.save(update_fields=[*changed, "updated_at"])
+        seller_payment_ready_refresh(seller_id=account.seller_id)
         _readiness_changed(account, was_ready=was_ready)
     return account
 
@@ -408,6 +411,7 @@ def seller_stripe_account_disconnect(*, account_id: str, reason: str) -> SellerS
         account.disconnected_at = timezone.now()
         account.disconnect_reason = reason[:300]
         account.save(update_fields=["disconnected_at", "disconnect_reason", "updated_at"])
+        seller_payment_ready_refresh(seller_id=account.seller_id)
         _readiness_changed(account, was_ready=was_ready)
         account_pk = account.pk
         transaction.on_commit(lambda: _email_disconnected(account_pk), robust=True)

@@ -5,6 +5,7 @@ from catalog.category_tree import ensure_category_tree
 from catalog.demo import SHAPES, binary_stl
 from catalog.models import Category, DigitalAsset, License, Product, ProductImage
 from payments.models import SellerStripeAccount
+from payments.readiness import seller_payment_ready_refresh
 from tests.factories import UserFactory
 from tests.images import image_bytes
 
@@ -20,7 +21,9 @@ def category(slug: str = "home-garden-planters") -> Category:
 
 
 def make_ready(user) -> SellerStripeAccount:
-    """A seller Stripe-ready on both sides: our mirror and the simulator's "Stripe"."""
+    """A seller Stripe-ready on both sides: our mirror and the simulator's "Stripe", and
+    the "can be paid" flag payments keeps from it (set through its service, and on this
+    instance too)."""
     from payments.simulator import SimulatedAccount
 
     SimulatedAccount.objects.update_or_create(
@@ -34,7 +37,7 @@ def make_ready(user) -> SellerStripeAccount:
             "details_submitted": True,
         },
     )
-    return SellerStripeAccount.objects.update_or_create(
+    account = SellerStripeAccount.objects.update_or_create(
         seller=user,
         defaults={
             "stripe_account_id": f"acct_test_{user.pk}",
@@ -43,6 +46,8 @@ def make_ready(user) -> SellerStripeAccount:
             "details_submitted": True,
         },
     )[0]
+    user.can_be_paid = seller_payment_ready_refresh(seller_id=user.pk)
+    return account
 
 
 class ProductFactory(factory.django.DjangoModelFactory):

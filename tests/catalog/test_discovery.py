@@ -5,9 +5,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import ProductEngagementEvent, SearchMiss
+from analytics.trending import trending_recompute
 from catalog.models import Product
 from catalog.search import BrowseFilters, product_browse, products_like
-from catalog.trending import annotate_trending_badge, trending_recompute
+from catalog.trending import annotate_trending_badge
 from marketplace.models import SiteConfig
 from tests.catalog.factories import ProductFactory, category
 

@@ -8,13 +8,13 @@ from catalog.favorites import (
     save_buttons_state,
     saved_lists_for_user,
     saved_state,
-    wishlist_move_to_cart,
     wishlist_toggle,
 )
 from catalog.models import Favorite, Product, WishlistItem
 from config.urls import urlpatterns as root_urlpatterns
 from marketplace.exceptions import ApplicationError
 from orders.selectors import SESSION_CART_KEY
+from orders.wishlist import wishlist_move_to_cart
 from tests.catalog.factories import ProductFactory
 from tests.factories import SellerProfileFactory, UserFactory
 
@@ -215,7 +215,7 @@ def test_move_to_cart_puts_it_in_the_session_cart_and_off_the_wishlist(client):
     wishlist_toggle(user=user, product=product)
     client.force_login(user)
     response = client.post(
-        reverse("social:wishlist-move-to-cart", kwargs={"product_pk": product.pk})
+        reverse("orders:wishlist-move-to-cart", kwargs={"product_pk": product.pk})
     )
     assert response.status_code == 302 and response["Location"] == reverse("social:saved")
     assert client.session[SESSION_CART_KEY] == {str(product.pk): 1}
@@ -230,7 +230,7 @@ def test_move_to_cart_refuses_what_can_buy_refuses_and_keeps_the_wishlist_item(c
     client.force_login(user)
     # when
     response = client.post(
-        reverse("social:wishlist-move-to-cart", kwargs={"product_pk": product.pk})
+        reverse("orders:wishlist-move-to-cart", kwargs={"product_pk": product.pk})
     )
     # then
     assert response.status_code == 302

@@ -17,7 +17,6 @@ from catalog.reviews import (
     product_reviews_context,
     review_eligibility,
     review_reply_upsert,
-    review_report,
     review_request_schedule,
     review_request_send,
     review_set_hidden,
@@ -30,7 +29,7 @@ from downloads.models import ProductDownloadEvent
 from marketplace.exceptions import ApplicationError
 from messaging.models import EmailLog
 from moderation.models import Report
-from moderation.services import report_resolve
+from moderation.services import report_resolve, review_report
 from orders.models import OrderItem
 from orders.services import order_create_from_cart
 from tests.catalog.factories import ProductFactory
@@ -296,7 +295,7 @@ def test_a_report_creates_one_open_report_and_a_repeat_is_refused(client):
     review = review_upsert(product=product, author=_buyer_of(product), rating=1, body=BODY)
     reporter = UserFactory()
     client.force_login(reporter)
-    url = reverse("social:review-report", kwargs={"review_pk": review.pk})
+    url = reverse("moderation:review-report", kwargs={"review_pk": review.pk})
     # when
     first = client.post(url, {"reason": "SPAM", "details": "Link to another shop"})
     again = client.post(url, {"reason": "FAKE"}, follow=True)
@@ -318,7 +317,7 @@ def test_a_bad_reason_is_a_400_and_your_own_review_cannot_be_reported(client):
     author = _buyer_of(product)
     review = review_upsert(product=product, author=author, rating=1, body=BODY)
     client.force_login(UserFactory())
-    url = reverse("social:review-report", kwargs={"review_pk": review.pk})
+    url = reverse("moderation:review-report", kwargs={"review_pk": review.pk})
     assert client.post(url, {"reason": "BORED"}).status_code == 400
     with pytest.raises(ApplicationError, match="You cannot report your own review"):
         review_report(review=review, reporter=author, reason="SPAM")

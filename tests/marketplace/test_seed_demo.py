@@ -2,7 +2,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
-from marketplace.management.commands.seed_demo import DEMO_PASSWORD
+from analytics.management.commands.seed_demo import DEMO_PASSWORD
 from marketplace.models import SellerProfile, User
 
 pytestmark = pytest.mark.django_db

@@ -146,6 +146,8 @@ class Command(BaseCommand):
             ],
             batch_size=5000,
         )
+        # What payments' readiness refresh would write for these ready accounts, in bulk.
+        User.objects.filter(pk__in=[u.pk for u in sellers if u.pk % 10]).update(can_be_paid=True)
         buyers = User.objects.bulk_create(
             [User(email=f"buyer{i}@{BENCH_DOMAIN}", password="!") for i in range(5000)],
             batch_size=5000,
@@ -245,7 +247,7 @@ class Command(BaseCommand):
         # The first recompute scores every listing: do it here, then VACUUM ANALYZE, as
         # autovacuum would soon after in production, so the planner measures settled data
         # and not 100k dead row versions with statistics from before any score existed.
-        from catalog.trending import trending_recompute
+        from analytics.trending import trending_recompute
 
         t0 = time.monotonic()
         trending_recompute()
@@ -255,7 +257,7 @@ class Command(BaseCommand):
 
     # -- measurements ---------------------------------------------------------------------
     def _measure(self, runs: int):
-        from catalog.trending import trending_recompute
+        from analytics.trending import trending_recompute
 
         started = time.monotonic()
         trending_recompute()

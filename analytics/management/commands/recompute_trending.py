@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from catalog.trending import trending_recompute
+from analytics.trending import trending_recompute
 
 
 class Command(BaseCommand):

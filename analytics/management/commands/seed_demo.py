@@ -3,16 +3,21 @@
 Accounts are looked up by email and brought back to the known state (password,
 verified address, shop), so running it twice leaves exactly one of each. Later
 capabilities add a call to their own app's demo seeding at the end of `handle`.
+
+It lives in analytics, the top layer, because it wires every app's demo seeding
+(marketplace accounts, catalog listings, payments' ready Stripe accounts, engagement).
 """
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from catalog.demo import seed_catalog, seed_engagement
+from analytics.demo import seed_engagement
+from catalog.demo import seed_catalog
 from catalog.models import Product
 from marketplace.models import SellerProfile, User
 from marketplace.selectors import site_config_get
+from payments.demo import seller_stripe_account_demo_ready
 
 DEMO_PASSWORD = "homecraft-demo"  # noqa: S105 - printed on purpose; demo accounts only
 STAFF = {"email": "staff@demo.homecraft3d.test", "name": "Sam Staff"}
@@ -85,7 +90,9 @@ class Command(BaseCommand):
             )
             sellers.append(user)
         buyers = [_demo_user(**spec) for spec in BUYERS]
-        created = seed_catalog(stdout=self.stdout)
+        created = seed_catalog(
+            make_seller_ready=seller_stripe_account_demo_ready, stdout=self.stdout
+        )
         seed_engagement()
 
         self.stdout.write(

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from django.core.exceptions import ValidationError
 
-from downloads.validation import ValidatedFile, validate_digital_file
+from catalog.validation import ValidatedFile, validate_digital_file
 from tests.images import decompression_bomb_png, image_bytes
 from tests.mesh_files import (
     XML_BOMB_PROLOG,

@@ -1,0 +1,169 @@
+"""What the catalog needs to know from apps above it, without importing them.
+
+Apps above catalog (orders, downloads, moderation, analytics) register a function here
+in their `AppConfig.ready()`; catalog calls it through the functions below. With nothing
+registered each call does nothing or gives the neutral answer (no event recorded, no
+download right, zero metrics, no review evidence, no report form), so catalog works on
+its own and never imports a higher app. Registration is idempotent; hooks run in
+registration order, which is `INSTALLED_APPS` order (lower layers first).
+
+| hook | registered by | catalog uses it for |
+| --- | --- | --- |
+| engagement | analytics | a click or add-to-cart signal (orders' cart, the wishlist) |
+| product view | analytics | the throttled VIEW signal on the product page |
+| search miss | analytics | counting searches with no results |
+| download entitlement | downloads | the product page's "Download" button |
+| listing metrics | orders, downloads | the seller's listings table (units sold, downloads) |
+| review evidence | orders, downloads | who may review: a paid line, or a free download |
+| review reports | moderation | the report form and "you reported this" on reviews |
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+ADD_TO_CART = "ADD_TO_CART"  # engagement kinds catalog's callers send (analytics' names)
+
+_engagement: list[Callable[..., Any]] = []
+_product_view: list[Callable[..., Any]] = []
+_search_miss: list[Callable[..., Any]] = []
+_download_entitlement: list[Callable[..., bool]] = []
+_listing_metrics: list[Callable[[list[int]], dict[int, dict[str, int]]]] = []
+_review_evidence: list[Callable[..., "ReviewEvidence | None"]] = []
+_review_reports: list[Callable[..., "ReviewReports"]] = []
+
+
+def _add(registry: list, fn: Callable) -> Callable:
+    if fn not in registry:
+        registry.append(fn)
+    return fn
+
+
+# ------------------------------------------------------------------------------
+# Engagement signals (analytics)
+# ------------------------------------------------------------------------------
+def register_engagement(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(*, product_id, kind, user, session_key)`: record one signal, best-effort."""
+    return _add(_engagement, fn)
+
+
+def engagement_record(*, product_id: int, kind: str, user, session_key: str = "") -> None:
+    for fn in _engagement:
+        fn(product_id=product_id, kind=kind, user=user, session_key=session_key)
+
+
+def register_product_view(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(*, product_id, seller_id, user, session_key, user_agent)`: a product page view."""
+    return _add(_product_view, fn)
+
+
+def product_view_record(
+    *, product_id: int, seller_id: int, user, session_key: str, user_agent: str
+) -> None:
+    for fn in _product_view:
+        fn(
+            product_id=product_id,
+            seller_id=seller_id,
+            user=user,
+            session_key=session_key,
+            user_agent=user_agent,
+        )
+
+
+def register_search_miss(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(*, query)`: a search that found nothing."""
+    return _add(_search_miss, fn)
+
+
+def search_miss_record(*, query: str) -> None:
+    for fn in _search_miss:
+        fn(query=query)
+
+
+# ------------------------------------------------------------------------------
+# Downloads and sales (downloads, orders)
+# ------------------------------------------------------------------------------
+def register_download_entitlement(fn: Callable[..., bool]) -> Callable[..., bool]:
+    """`fn(*, product, user) -> bool`: may `user` download `product`'s files now?"""
+    return _add(_download_entitlement, fn)
+
+
+def product_download_entitled(*, product, user) -> bool:
+    return any(fn(product=product, user=user) for fn in _download_entitlement)
+
+
+def register_listing_metrics(
+    fn: Callable[[list[int]], dict[int, dict[str, int]]],
+) -> Callable[[list[int]], dict[int, dict[str, int]]]:
+    """`fn(product_ids) -> {product_id: {attribute: value}}`, in a constant number of
+    queries: columns of the seller's listings table (`units_sold_net`,
+    `downloads_unique`)."""
+    return _add(_listing_metrics, fn)
+
+
+def listing_metrics(product_ids: list[int]) -> dict[int, dict[str, int]]:
+    metrics: dict[int, dict[str, int]] = {}
+    for fn in _listing_metrics:
+        for product_id, values in fn(product_ids).items():
+            metrics.setdefault(product_id, {}).update(values)
+    return metrics
+
+
+# ------------------------------------------------------------------------------
+# Reviews (orders, downloads, moderation)
+# ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewEvidence:
+    """First-hand use of a product: a paid order line (`order_item_id`) or a free
+    download (`order_item_id` None)."""
+
+    order_item_id: int | None = None
+
+
+def register_review_evidence(fn: Callable[..., ReviewEvidence | None]) -> Callable[..., Any]:
+    """`fn(*, product, user) -> ReviewEvidence | None`: has `user` bought or downloaded
+    `product` in a way that lets them review it? The first answer wins."""
+    return _add(_review_evidence, fn)
+
+
+def review_evidence(*, product, user) -> ReviewEvidence | None:
+    for fn in _review_evidence:
+        evidence = fn(product=product, user=user)
+        if evidence is not None:
+            return evidence
+    return None
+
+
+@dataclass(frozen=True)
+class ReviewReports:
+    """What the reviews section shows about reports: the reasons a report may give, and
+    the reviews `user` already has an open report of."""
+
+    reasons: list[tuple[str, str]]
+    reported_review_ids: frozenset[int]
+
+
+def register_review_reports(fn: Callable[..., ReviewReports]) -> Callable[..., Any]:
+    """`fn(*, product, user) -> ReviewReports`. Without it, reviews have no report form."""
+    return _add(_review_reports, fn)
+
+
+def review_reports(*, product, user) -> ReviewReports | None:
+    for fn in _review_reports:
+        return fn(product=product, user=user)
+    return None
+
+
+_review_request: list[Callable[..., Any]] = []
+
+
+def register_review_request(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(*, order_id)`: send the review-request email of a paid order (orders owns the
+    order and its emails; catalog only schedules it)."""
+    return _add(_review_request, fn)
+
+
+def review_request_send(*, order_id: int):
+    for fn in _review_request:
+        return fn(order_id=order_id)
+    return None
