@@ -84,7 +84,10 @@ def trending_recompute(*, now=None) -> int:
         )
     ]
     purchases = OrderItem.objects.filter(
-        product_id=OuterRef("pk"), order__status=Order.Status.PAID, order__paid_at__gte=start
+        product_id=OuterRef("pk"),
+        order__status__in=Order.WAS_PAID,
+        order__paid_at__gte=start,
+        refunded_at__isnull=True,
     )
     signals.append(
         WEIGHTS["PURCHASE"]
@@ -124,7 +127,8 @@ def _recompute_postgres(*, now, start) -> int:
             FROM analytics_productengagementevent WHERE created_at >= %s GROUP BY product_id""",
         f"""SELECT oi.product_id, SUM({WEIGHTS["PURCHASE"]} * oi.quantity * {decay("o.paid_at")})
             FROM orders_orderitem oi JOIN orders_order o ON o.id = oi.order_id
-            WHERE o.status = 'PAID' AND o.paid_at >= %s GROUP BY oi.product_id""",
+            WHERE o.status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
+              AND oi.refunded_at IS NULL AND o.paid_at >= %s GROUP BY oi.product_id""",
     ]
     params = [*bounds, start, *bounds, start]
     if _review_model() is not None:

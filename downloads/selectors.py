@@ -25,13 +25,13 @@ class Entitlement:
 
 def order_line_grants_download(line) -> bool:
     """Whether an order line (already loaded) entitles its buyer to the files: the same
-    rule `_lines_granting_download` applies in SQL — a FILE line of a PAID order that
-    was not refunded."""
+    rule `_lines_granting_download` applies in SQL — a FILE line of a paid order (partly refunded
+    ones too) that was not refunded itself."""
     from orders.models import Order
 
     return (
         line.kind == Product.Kind.FILE
-        and line.order.status == Order.Status.PAID
+        and line.order.status in Order.WAS_PAID
         and line.refunded_at is None
     )
 
@@ -42,7 +42,7 @@ def _lines_granting_download():
     from orders.models import Order, OrderItem
 
     return OrderItem.objects.filter(
-        kind=Product.Kind.FILE, order__status=Order.Status.PAID, refunded_at__isnull=True
+        kind=Product.Kind.FILE, order__status__in=Order.WAS_PAID, refunded_at__isnull=True
     )
 
 

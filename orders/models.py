@@ -27,6 +27,8 @@ class Order(models.Model):
     class Status(models.TextChoices):
         PENDING = "PENDING", "Awaiting payment"
         PAID = "PAID", "Paid"
+        PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED", "Partly refunded"
+        REFUNDED = "REFUNDED", "Refunded"
         FAILED = "FAILED", "Payment failed"
         EXPIRED = "EXPIRED", "Checkout expired"
         CANCELLED = "CANCELLED", "Cancelled"
@@ -35,13 +37,19 @@ class Order(models.Model):
     # debit, a webhook replayed late, a session paid as our sweep expired it): such an
     # order becomes PAID again only through `order_payment_succeeded`, which re-reserves
     # its stock first; if it cannot, payments refunds the charge (docs/LEDGER.md).
+    # Refunds move a paid order to PARTIALLY_REFUNDED / REFUNDED; such an order still was
+    # paid: what its unrefunded lines grant (downloads, payouts, units sold) stays
+    # (`WAS_PAID` is the set every "was this order paid?" question asks about).
     ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
         Status.PENDING: (Status.PAID, Status.FAILED, Status.EXPIRED, Status.CANCELLED),
         Status.FAILED: (Status.PAID,),
-        Status.PAID: (),
+        Status.PAID: (Status.PARTIALLY_REFUNDED, Status.REFUNDED),
+        Status.PARTIALLY_REFUNDED: (Status.REFUNDED,),
+        Status.REFUNDED: (),
         Status.EXPIRED: (Status.PAID,),
         Status.CANCELLED: (Status.PAID,),
     }
+    WAS_PAID = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -53,7 +61,7 @@ class Order(models.Model):
     )
     email = models.EmailField()
     access_token = models.CharField(max_length=64, unique=True, default=new_access_token)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(max_length=3)
     fee_bps = models.PositiveIntegerField()
     subtotal_cents = models.BigIntegerField()
@@ -99,7 +107,8 @@ class Order(models.Model):
 
     @property
     def is_paid(self) -> bool:
-        return self.status == self.Status.PAID
+        """Was paid (refunds included): the order's unrefunded lines still count."""
+        return self.status in self.WAS_PAID
 
     @property
     def transfer_group(self) -> str:
@@ -145,7 +154,10 @@ class OrderItem(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
-    # Set by the refunds capability when the line is refunded: ends its download rights.
+    # What Stripe has given back for this line (refunds confirmed), in cents.
+    refunded_cents = models.BigIntegerField(default=0)
+    # Set when the line is refunded in full (its item, not only its shipping): ends its
+    # download rights and takes its units out of "sold".
     refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -161,10 +173,24 @@ class OrderItem(models.Model):
                 name="orderitem_fee_plus_net_is_subtotal",
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orderitem_quantity_gte_1"),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__gte=0)
+                & Q(
+                    refunded_cents__lte=F("subtotal_cents")
+                    + F("shipping_allocated_cents")
+                    + F("tax_allocated_cents")
+                ),
+                name="orderitem_refunded_within_line_total",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.title}"
+
+    @property
+    def total_cents(self) -> int:
+        """What the buyer paid for this line: item, its shipping and its tax."""
+        return self.subtotal_cents + self.shipping_allocated_cents + self.tax_allocated_cents
 
     @property
     def seller_payable_cents(self) -> int:

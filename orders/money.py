@@ -59,3 +59,41 @@ def allocate(total_cents: int, weights: list[int]) -> list[int]:
     for _, index in sorted(remainders)[: total_cents - sum(parts)]:
         parts[index] += 1
     return parts
+
+
+def refund_split(
+    *,
+    seller_net_cents: int,
+    marketplace_fee_cents: int,
+    tax_cents: int,
+    shipping_cents: int,
+    refunded_before_cents: int,
+    amount_cents: int,
+) -> dict[str, int]:
+    """Which part of one line a refund of `amount_cents` gives back (docs/LEDGER.md).
+
+    The item is refunded first, then the line's shipping. Within the item, the seller's
+    net part is rounded down (floor(x × net / item)) and the platform's rest is split
+    between fee and tax the same way, so every part only grows as x grows. Computed
+    cumulatively — the split of (before + amount) minus the split of (before) — so any
+    sequence of partial refunds adds up exactly to the line and never takes more from a
+    part than it holds (largest remainder would not: it is not monotone).
+    Returns {"net", "fee", "tax", "shipping"}; the seller funds net + shipping.
+    """
+    item = seller_net_cents + marketplace_fee_cents + tax_cents
+    line = item + shipping_cents
+    if amount_cents < 0 or refunded_before_cents < 0:
+        raise ValueError("amounts must not be negative")
+    if refunded_before_cents + amount_cents > line:
+        raise ValueError("a refund cannot exceed what the line was paid")
+
+    def upto(total: int) -> dict[str, int]:
+        from_item = min(total, item)
+        net = from_item * seller_net_cents // item if item else 0
+        rest = from_item - net
+        platform = marketplace_fee_cents + tax_cents
+        tax = rest * tax_cents // platform if platform else 0
+        return {"net": net, "fee": rest - tax, "tax": tax, "shipping": total - from_item}
+
+    after, before = upto(refunded_before_cents + amount_cents), upto(refunded_before_cents)
+    return {part: after[part] - before[part] for part in after}

@@ -18,7 +18,7 @@ def review_evidence_from_purchase(*, product: Product, user: User) -> ReviewEvid
         OrderItem.objects.filter(
             product=product,
             order__buyer=user,
-            order__status=Order.Status.PAID,
+            order__status__in=Order.WAS_PAID,
             refunded_at__isnull=True,
         )
         .order_by("-order__paid_at", "-pk")
@@ -33,7 +33,7 @@ def order_review_request_send(*, order_id: int) -> EmailLog | None:
     the products they can still review: lines refunded by now, listings no longer
     public and products they already reviewed are left out. Nothing to list: no email.
     Safe to run twice."""
-    order = Order.objects.filter(pk=order_id, status=Order.Status.PAID).first()
+    order = Order.objects.filter(pk=order_id, status__in=Order.WAS_PAID).first()
     if order is None:
         return None
     items = [

@@ -32,13 +32,15 @@ def cart_item_count(request: HttpRequest) -> int:
 
 
 def net_units_sold_by_product(product_ids: list[int]) -> dict[int, int]:
-    """{product_id: units sold on paid orders} (refunds subtract once they exist)."""
+    """{product_id: units sold on paid orders, less the lines refunded in full}."""
     from django.db.models import Sum
 
     from orders.models import Order, OrderItem
 
     rows = (
-        OrderItem.objects.filter(product_id__in=product_ids, order__status=Order.Status.PAID)
+        OrderItem.objects.filter(
+            product_id__in=product_ids, order__status__in=Order.WAS_PAID, refunded_at__isnull=True
+        )
         .values("product_id")
         .annotate(units=Sum("quantity"))
     )
@@ -176,7 +178,7 @@ def order_item_next_fulfillment(item) -> str | None:
     services enforce): the next step in FULFILLMENT_TRANSITIONS, only on a paid order."""
     from orders.models import Order, OrderItem
 
-    if item.order.status != Order.Status.PAID:
+    if item.order.status not in Order.WAS_PAID or item.refunded_at is not None:
         return None
     return next(iter(OrderItem.FULFILLMENT_TRANSITIONS[item.fulfillment_status]), None)
 

@@ -457,8 +457,10 @@ def _lock_item_for_seller(item: OrderItem, seller: User) -> OrderItem:
     )
     if locked is None:
         raise ApplicationError("That sale is not yours.")
-    if locked.order.status != Order.Status.PAID:
+    if locked.order.status not in Order.WAS_PAID:
         raise ApplicationError("Only paid orders can be fulfilled.")
+    if locked.refunded_at is not None:
+        raise ApplicationError("This line was refunded; there is nothing to ship.")
     return locked
 
 
@@ -492,3 +494,48 @@ def order_item_send_fulfillment_email(*, item_id: int, step: str) -> None:
 def orders_attach_guest_orders(*, user: User, email: str) -> int:
     """Give a newly verified account the guest orders placed with the same email."""
     return Order.objects.filter(buyer__isnull=True, email__iexact=email).update(buyer=user)
+
+
+# ------------------------------------------------------------------------------
+# Refunds confirmed by Stripe (payments posts the money; orders keeps the lines)
+# ------------------------------------------------------------------------------
+@transaction.atomic
+def order_item_refund_record(*, item_id: int, amount_cents: int, message: str = "") -> OrderItem:
+    """Add a confirmed refund to a line: `refunded_cents` grows; the line is refunded in
+    full (`refunded_at`: no more downloads, its units no longer sold) once its item
+    (subtotal + tax) is back; the order becomes PARTIALLY_REFUNDED, or REFUNDED when
+    every line is back in full. Not idempotent on its own: payments calls it once per
+    refund, under that refund's row lock."""
+    item = OrderItem.objects.select_for_update().select_related("order").get(pk=item_id)
+    if amount_cents <= 0 or item.refunded_cents + amount_cents > item.total_cents:
+        raise ApplicationError("A refund cannot exceed what the line was paid.")
+    item.refunded_cents += amount_cents
+    fields = ["refunded_cents"]
+    if item.refunded_at is None and item.refunded_cents >= item.subtotal_cents + (
+        item.tax_allocated_cents
+    ):
+        item.refunded_at = timezone.now()
+        fields.append("refunded_at")
+    item.save(update_fields=fields)
+    order = item.order
+    everything_back = not order.items.exclude(
+        refunded_cents__gte=F("subtotal_cents")
+        + F("shipping_allocated_cents")
+        + F("tax_allocated_cents")
+    ).exists()
+    target = Order.Status.REFUNDED if everything_back else Order.Status.PARTIALLY_REFUNDED
+    if order.status != target:
+        _transition(
+            order.pk,
+            target,
+            event=OrderEvent.Kind.REFUND,
+            message="Order refunded in full" if everything_back else "Order partly refunded",
+        )
+    OrderEvent.objects.create(
+        order=order,
+        item=item,
+        kind=OrderEvent.Kind.REFUND,
+        message=(message or f"{item.title}: refunded")[:300],
+        data={"amount_cents": amount_cents},
+    )
+    return item

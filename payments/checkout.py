@@ -155,7 +155,7 @@ def order_payment_confirm(*, state: SessionState) -> Order:
         charge_id=state.charge_id,
     )
     order_processing_fee_post(order=order, state=state)
-    if order.status == Order.Status.PAID:
+    if order.status in Order.WAS_PAID:
         _queue_followups(order.pk)
         return order
     refund = order_late_payment_refund_open(order=order)

@@ -63,7 +63,7 @@ def order_paid_followups(*, order_id: int) -> bool:
     schedule (`transfers_retry_due`) and stay visible on their rows.
     """
     order = Order.objects.get(pk=order_id)
-    if order.status != Order.Status.PAID:
+    if order.status not in Order.WAS_PAID:
         return False
     if order.total_cents:
         order = _refresh_charge(order)
@@ -99,7 +99,7 @@ def orders_followups_due(*, limit: int = 200) -> list[int]:
     cutoff = timezone.now() - FOLLOWUPS_GRACE
     return list(
         Order.objects.filter(
-            status=Order.Status.PAID, followups_done_at__isnull=True, paid_at__lt=cutoff
+            status__in=Order.WAS_PAID, followups_done_at__isnull=True, paid_at__lt=cutoff
         )
         .order_by("paid_at", "pk")
         .values_list("pk", flat=True)[:limit]

@@ -108,6 +108,27 @@ class RefundResult:
     id: str
     amount_cents: int
     status: str  # pending / requires_action / succeeded / failed / canceled
+    metadata: dict = field(default_factory=dict)
+    payment_intent_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReversalResult:
+    id: str
+    amount_cents: int
+    transfer_id: str
+
+
+@dataclass(frozen=True)
+class DisputeState:
+    id: str
+    charge_id: str
+    payment_intent_id: str
+    amount_cents: int
+    currency: str
+    reason: str
+    status: str
+    evidence_due_by: int | None  # a Unix timestamp
 
 
 @dataclass(frozen=True)
@@ -155,6 +176,18 @@ class PaymentGateway(Protocol):
     ) -> RefundResult: ...
 
     def find_refund(self, *, payment_intent_id: str, metadata: dict) -> RefundResult | None: ...
+
+    def list_refunds(self, *, payment_intent_id: str) -> list[RefundResult]: ...
+
+    def create_transfer_reversal(
+        self, *, transfer_id: str, amount_cents: int, idempotency_key: str, metadata: dict
+    ) -> ReversalResult: ...
+
+    def find_transfer_reversal(
+        self, *, transfer_id: str, metadata: dict
+    ) -> ReversalResult | None: ...
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeState: ...
 
     def create_express_account(
         self, *, email: str, seller_id: int, idempotency_key: str
@@ -304,6 +337,31 @@ def refund_result_from(refund: dict) -> RefundResult:
         id=refund["id"],
         amount_cents=int(refund.get("amount") or 0),
         status=refund.get("status") or "",
+        metadata={str(k): str(v) for k, v in (refund.get("metadata") or {}).items()},
+        payment_intent_id=_id_of(refund.get("payment_intent")),
+    )
+
+
+def reversal_result_from(reversal: dict) -> ReversalResult:
+    return ReversalResult(
+        id=reversal["id"],
+        amount_cents=int(reversal.get("amount") or 0),
+        transfer_id=_id_of(reversal.get("transfer")),
+    )
+
+
+def dispute_state_from(dispute: dict) -> DisputeState:
+    evidence = dispute.get("evidence_details") or {}
+    due = evidence.get("due_by")
+    return DisputeState(
+        id=dispute["id"],
+        charge_id=_id_of(dispute.get("charge")),
+        payment_intent_id=_id_of(dispute.get("payment_intent")),
+        amount_cents=int(dispute.get("amount") or 0),
+        currency=(dispute.get("currency") or "").lower(),
+        reason=dispute.get("reason") or "",
+        status=dispute.get("status") or "",
+        evidence_due_by=due if isinstance(due, int) else None,
     )
 
 
@@ -508,15 +566,50 @@ class StripeGateway:
         return refund_result_from(refund)
 
     def find_refund(self, *, payment_intent_id: str, metadata: dict) -> RefundResult | None:
+        for refund in self.list_refunds(payment_intent_id=payment_intent_id):
+            if metadata_matches(refund.metadata, metadata):
+                return refund
+        return None
+
+    def list_refunds(self, *, payment_intent_id: str) -> list[RefundResult]:
+        """Every refund of a payment (at most 100: far more than one order can have)."""
         page = self._call(
             "refund list",
             self.client.v1.refunds.list,
             {"payment_intent": payment_intent_id, "limit": 100},
         )
-        for refund in page.get("data") or []:
-            if metadata_matches(refund.get("metadata"), metadata):
-                return refund_result_from(refund)
+        return [refund_result_from(refund) for refund in page.get("data") or []]
+
+    def create_transfer_reversal(
+        self, *, transfer_id: str, amount_cents: int, idempotency_key: str, metadata: dict
+    ) -> ReversalResult:
+        reversal = self._call(
+            "transfer reversal create",
+            self.client.v1.transfers.reversals.create,
+            transfer_id,
+            {
+                "amount": amount_cents,
+                "metadata": {str(k): str(v) for k, v in metadata.items()},
+            },
+            {"idempotency_key": idempotency_key},
+        )
+        return reversal_result_from(reversal)
+
+    def find_transfer_reversal(self, *, transfer_id: str, metadata: dict) -> ReversalResult | None:
+        page = self._call(
+            "transfer reversal list",
+            self.client.v1.transfers.reversals.list,
+            transfer_id,
+            {"limit": 100},
+        )
+        for reversal in page.get("data") or []:
+            if metadata_matches(reversal.get("metadata"), metadata):
+                return reversal_result_from(reversal)
         return None
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeState:
+        dispute = self._call("dispute retrieve", self.client.v1.disputes.retrieve, dispute_id)
+        return dispute_state_from(dispute)
 
     def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
         account = self._call(

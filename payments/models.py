@@ -95,6 +95,9 @@ class SellerTransfer(models.Model):
     seller = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfers"
     )
+    # 1 for the sale's transfer; 2, 3 … for top-ups (money owed again on the order, e.g.
+    # after a dispute was won and its reversal had already taken the seller's share).
+    sequence = models.PositiveSmallIntegerField(default=1)
     amount_cents = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     destination_account = models.CharField(max_length=255)
@@ -117,7 +120,7 @@ class SellerTransfer(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["order", "seller"], name="one_transfer_per_order_seller"
+                fields=["order", "seller", "sequence"], name="one_transfer_per_order_seller_seq"
             ),
             models.CheckConstraint(
                 condition=models.Q(amount_cents__gt=0), name="transfer_amount_gt_0"
@@ -229,6 +232,9 @@ class PlatformLedgerEntry(AppendOnlyModel):
         FEE = "FEE", "Marketplace fee earned"
         PROCESSING_FEE = "PROCESSING_FEE", "Stripe processing fee"
         REFUND = "REFUND", "Refund funded by the platform"
+        CHARGEBACK = "CHARGEBACK", "Chargeback (platform's part)"
+        CHARGEBACK_REVERSAL = "CHARGEBACK_REVERSAL", "Chargeback won (platform's part)"
+        DISPUTE_FEE = "DISPUTE_FEE", "Stripe dispute fee"
         ADJUSTMENT = "ADJUSTMENT", "Adjustment"
 
     order = models.ForeignKey(
@@ -267,6 +273,8 @@ class PaymentRefund(models.Model):
 
     class Reason(models.TextChoices):
         LATE_PAYMENT = "LATE_PAYMENT", "Payment for an order that could not be honoured"
+        LINE = "LINE", "Refund of an order line"
+        OUTSIDE = "OUTSIDE", "Made outside the marketplace"
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"
@@ -274,8 +282,26 @@ class PaymentRefund(models.Model):
         FAILED = "FAILED", "Failed"
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    # A line refund (LINE, or an OUTSIDE refund allocated to a line).
+    order_item = models.ForeignKey(
+        "orders.OrderItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="payment_refunds",
+    )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     amount_cents = models.BigIntegerField()
+    # An OUTSIDE refund of part of a charge: staff must say which lines it was for;
+    # reconcile_ledger reports it until they do.
+    needs_allocation = models.BooleanField(default=False)
+    # {order item id: cents} this refund gives back per line (LINE: its one line; an
+    # OUTSIDE refund of the whole rest: every line's rest; a partial one: staff say).
+    allocations = models.JSONField(default=dict, blank=True)
+    # Set once its ledger rows are posted (docs/LEDGER.md), under the row lock, with what
+    # each seller and the platform funded: {"sellers": {id: cents}, "platform": cents}.
+    posted_at = models.DateTimeField(null=True, blank=True)
+    shares = models.JSONField(default=dict, blank=True)
     currency = models.CharField(max_length=3)
     payment_intent_id = models.CharField(max_length=255)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
@@ -285,6 +311,13 @@ class PaymentRefund(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     consecutive_failures = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     refunded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -302,10 +335,104 @@ class PaymentRefund(models.Model):
         return f"{self.idempotency_key} ({self.status})"
 
 
+class SellerTransferReversal(models.Model):
+    """Taking (part of) a seller's transfer back, for a refund or a dispute of their
+    lines. CREATED posts TRANSFER_REVERSAL; FAILED (e.g. their Stripe balance is short)
+    leaves their ledger negative on that order, settled from their next transfers."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Pending"
+        CREATED = "CREATED", "Reversed"
+        FAILED = "FAILED", "Failed"
+
+    transfer = models.ForeignKey(SellerTransfer, on_delete=models.PROTECT, related_name="reversals")
+    payment_refund = models.ForeignKey(
+        PaymentRefund, null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    dispute = models.ForeignKey(
+        "payments.Dispute",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+    )
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    stripe_reversal_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # Also the TRANSFER_REVERSAL ledger row's key.
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    last_error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="reversal_amount_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} ({self.status})"
+
+
+class Dispute(models.Model):
+    """A chargeback on an order's charge, mirrored from Stripe's `charge.dispute.*`."""
+
+    class Status(models.TextChoices):
+        WARNING_NEEDS_RESPONSE = "warning_needs_response", "Inquiry: needs a response"
+        WARNING_UNDER_REVIEW = "warning_under_review", "Inquiry: under review"
+        WARNING_CLOSED = "warning_closed", "Inquiry closed"
+        NEEDS_RESPONSE = "needs_response", "Needs a response"
+        UNDER_REVIEW = "under_review", "Under review"
+        WON = "won", "Won"
+        LOST = "lost", "Lost"
+        PREVENTED = "prevented", "Prevented"
+
+    OPEN = (
+        Status.WARNING_NEEDS_RESPONSE,
+        Status.WARNING_UNDER_REVIEW,
+        Status.NEEDS_RESPONSE,
+        Status.UNDER_REVIEW,
+    )
+
+    stripe_dispute_id = models.CharField(max_length=255, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="disputes")
+    charge_id = models.CharField(max_length=255)
+    amount_cents = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=30, choices=Status.choices)
+    evidence_due_by = models.DateTimeField(null=True, blank=True)
+    # Set when the sellers were debited (funds withdrawn) / credited back (won), with
+    # what each seller and the platform bore: {"sellers": {id: cents}, "platform": cents}.
+    debited_at = models.DateTimeField(null=True, blank=True)
+    shares = models.JSONField(default=dict, blank=True)
+    reinstated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_dispute_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
 # The local payment simulator keeps its state in these tables (payments/simulator.py).
 from payments.simulator import (  # noqa: E402, F401
     SimulatedAccount,
     SimulatedCheckoutSession,
+    SimulatedDispute,
     SimulatedRefund,
     SimulatedTransfer,
+    SimulatedTransferReversal,
 )

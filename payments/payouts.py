@@ -35,6 +35,7 @@ from payments.models import (
     SellerBalanceEntry,
     SellerStripeAccount,
     SellerTransfer,
+    SellerTransferReversal,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ def sale_key(order_id: int, seller_id: int) -> str:
     return f"sale-order-{order_id}-seller-{seller_id}"
 
 
-def transfer_key(order_id: int, seller_id: int) -> str:
-    return f"transfer-order-{order_id}-seller-{seller_id}"
+def transfer_key(order_id: int, seller_id: int, sequence: int = 1) -> str:
+    base = f"transfer-order-{order_id}-seller-{seller_id}"
+    return base if sequence == 1 else f"{base}-{sequence}"
 
 
 def platform_fee_key(order_id: int) -> str:
@@ -80,7 +82,7 @@ def order_payout(*, order_id: int) -> list[SellerTransfer]:
     with the reason, or PENDING with the next attempt time). Free orders post nothing.
     """
     order = Order.objects.get(pk=order_id)
-    if order.status != Order.Status.PAID or order.total_cents == 0:
+    if order.status not in Order.WAS_PAID or order.total_cents == 0:
         return []
     lines: dict[int, list[OrderItem]] = defaultdict(list)
     for item in order.items.select_related("seller"):
@@ -110,21 +112,111 @@ def order_payout(*, order_id: int) -> list[SellerTransfer]:
                 order=order,
                 description=f"Order {order.pk}: {len(items)} item(s)",
             )
-            transfer, _ = SellerTransfer.objects.get_or_create(
-                order=order,
-                seller_id=seller_id,
-                defaults={
-                    "amount_cents": amount,
-                    "currency": order.currency,
-                    "destination_account": "",
-                    "idempotency_key": transfer_key(order.pk, seller_id),
-                    "next_attempt_at": timezone.now(),
-                },
-            )
+            transfer = _current_transfer(order, seller_id)
+        if transfer is None:
+            continue
         transfer = transfer_attempt(transfer_id=transfer.pk)
         if transfer.status == SellerTransfer.Status.CREATED:
             created.append(transfer)
     return created
+
+
+def _current_transfer(order: Order, seller_id: int) -> SellerTransfer | None:
+    """Inside a transaction: the seller's transfer for the order to work on — the first
+    one, or a top-up when the last is done and money is owed on the order again (a
+    dispute won after its reversal). None when nothing is owed and all are done."""
+    latest = (
+        SellerTransfer.objects.select_for_update()
+        .filter(order=order, seller_id=seller_id)
+        .order_by("-sequence")
+        .first()
+    )
+    if latest is not None and latest.status in (
+        SellerTransfer.Status.PENDING,
+        SellerTransfer.Status.FAILED,
+    ):
+        return latest
+    sequence = 1 if latest is None else latest.sequence + 1
+    owed = seller_owed_on_order_cents(
+        order_id=order.pk, seller_id=seller_id, currency=order.currency
+    )
+    if latest is not None and owed <= 0:
+        return latest
+    transfer, _ = SellerTransfer.objects.get_or_create(
+        order=order,
+        seller_id=seller_id,
+        sequence=sequence,
+        defaults={
+            "amount_cents": max(owed, 1),
+            "currency": order.currency,
+            "destination_account": "",
+            "idempotency_key": transfer_key(order.pk, seller_id, sequence),
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    return transfer
+
+
+def _settle_negative_balances(*, transfer: SellerTransfer, owed: int) -> int:
+    """Inside the claim (seller's account row locked): what the seller owes on other
+    orders (a refund or dispute whose reversal Stripe refused) is taken from this
+    transfer first, as a pair of ADJUSTMENT rows per order — minus here, plus there —
+    so each order's ledger explains its own cents. Returns what is left to send."""
+    from django.db.models import Sum
+
+    debts = (
+        SellerBalanceEntry.objects.filter(
+            seller_id=transfer.seller_id, currency=transfer.currency, order__isnull=False
+        )
+        .exclude(order_id=transfer.order_id)
+        .values("order_id")
+        .annotate(owed=Sum("amount_cents"))
+        .filter(owed__lt=0)
+        .order_by("order_id")
+    )
+    # A debt whose reversal is still being sent may yet be paid back by Stripe.
+    in_flight = set(
+        SellerTransferReversal.objects.filter(
+            transfer__seller_id=transfer.seller_id, status=SellerTransferReversal.Status.PENDING
+        ).values_list("transfer__order_id", flat=True)
+    )
+    for debt in debts:
+        if owed <= 0:
+            break
+        if debt["order_id"] in in_flight:
+            continue
+        amount = min(owed, -debt["owed"])
+        n = (
+            SellerBalanceEntry.objects.filter(
+                seller_id=transfer.seller_id,
+                idempotency_key__startswith=f"settle-order-{debt['order_id']}-by-order-"
+                f"{transfer.order_id}-seller-{transfer.seller_id}-",
+            ).count()
+            + 1
+        )
+        base = (
+            f"order-{debt['order_id']}-by-order-{transfer.order_id}-seller-{transfer.seller_id}-{n}"
+        )
+        ledger_post(
+            seller=transfer.seller,
+            amount_cents=-amount,
+            currency=transfer.currency,
+            reason=SellerBalanceEntry.Reason.ADJUSTMENT,
+            idempotency_key=f"settle-{base}",
+            order=transfer.order,
+            description=f"Settles what you owed on order {debt['order_id']}",
+        )
+        ledger_post(
+            seller=transfer.seller,
+            amount_cents=amount,
+            currency=transfer.currency,
+            reason=SellerBalanceEntry.Reason.ADJUSTMENT,
+            idempotency_key=f"settled-{base}",
+            order=debt["order_id"],
+            description=f"Settled from order {transfer.order_id}",
+        )
+        owed -= amount
+    return owed
 
 
 def _claim(transfer_id: int) -> tuple[SellerTransfer, int] | None:
@@ -134,22 +226,31 @@ def _claim(transfer_id: int) -> tuple[SellerTransfer, int] | None:
     now = timezone.now()
     with transaction.atomic():
         transfer = (
-            SellerTransfer.objects.select_for_update().select_related("order").get(pk=transfer_id)
+            SellerTransfer.objects.select_for_update()
+            .select_related("order", "seller")
+            .get(pk=transfer_id)
         )
         if transfer.status != SellerTransfer.Status.PENDING:
             return None
         if transfer.next_attempt_at and transfer.next_attempt_at > now:
             return None
         order = transfer.order
+        # The seller's account row is the lock for their balance across orders.
+        account = (
+            SellerStripeAccount.objects.select_for_update()
+            .filter(seller_id=transfer.seller_id)
+            .first()
+        )
         owed = seller_owed_on_order_cents(
             order_id=order.pk, seller_id=transfer.seller_id, currency=transfer.currency
         )
+        if owed > 0 and account is not None and account.is_ready and order.stripe_charge_id:
+            owed = _settle_negative_balances(transfer=transfer, owed=owed)
         if owed <= 0:
             transfer.status = SellerTransfer.Status.CANCELED
             transfer.last_error = "Nothing is owed on this order any more."
             transfer.save(update_fields=["status", "last_error", "updated_at"])
             return None
-        account = SellerStripeAccount.objects.filter(seller_id=transfer.seller_id).first()
         problem = ""
         if account is None:
             problem = "The seller has no connected Stripe account."

@@ -1,9 +1,10 @@
-"""Ledger vs snapshots vs recorded transfers vs what Stripe charged (docs/LEDGER.md,
-Invariants). Read-only.
+"""Ledgers vs snapshots vs transfers vs refunds vs disputes vs what Stripe charged
+(docs/LEDGER.md, Invariants). Read-only.
 
 A *drift* is data that disagrees with itself and needs a fix; an *open item* is money
-visibly on its way (a transfer waiting for its retry or for the seller, a refund being
-sent) — listed for staff, not an error.
+visibly on its way (a transfer waiting for its retry or for the seller, a refund or a
+reversal being sent, a negative balance to be settled from the seller's next transfer)
+— listed for staff, not an error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from dataclasses import dataclass, field
 from django.db.models import Q, Sum
 
 from orders.models import Order
-from payments.models import PaymentRefund, PlatformLedgerEntry, SellerBalanceEntry, SellerTransfer
+from payments.models import (
+    Dispute,
+    PaymentRefund,
+    PlatformLedgerEntry,
+    SellerBalanceEntry,
+    SellerTransfer,
+    SellerTransferReversal,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,12 @@ class Reconciliation:
     drifts: list[Drift] = field(default_factory=list)
     open_items: list[Drift] = field(default_factory=list)
 
+    def for_order(self, order_id: int) -> tuple[list[Drift], list[Drift]]:
+        return (
+            [d for d in self.drifts if d.order_id == order_id],
+            [d for d in self.open_items if d.order_id == order_id],
+        )
+
 
 def reconcile_ledger() -> tuple[int, list[Drift]]:
     """(orders checked, drifts). See `reconcile` for the open items too."""
@@ -37,8 +51,17 @@ def reconcile_ledger() -> tuple[int, list[Drift]]:
     return report.checked, report.drifts
 
 
+def orders_holding_money():
+    return Order.objects.filter(
+        Q(status__in=Order.WAS_PAID)
+        | Q(amount_charged_cents__isnull=False)
+        | Q(balance_entries__isnull=False)
+        | Q(transfers__isnull=False)
+    ).distinct()
+
+
 def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
-    """Check every order that holds money (PAID, charged, or with ledger rows or
+    """Check every order that holds money (paid, charged, or with ledger rows or
     transfers), or only `order_ids`."""
     reasons = SellerBalanceEntry.Reason
     report = Reconciliation()
@@ -46,47 +69,53 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
     entries = SellerBalanceEntry.objects.filter(order__isnull=False)
     platform = PlatformLedgerEntry.objects.all()
     transfers_qs = SellerTransfer.objects.all()
+    reversals_qs = SellerTransferReversal.objects.select_related("transfer")
     refunds_qs = PaymentRefund.objects.all()
-    orders = Order.objects.filter(
-        Q(status=Order.Status.PAID)
-        | Q(amount_charged_cents__isnull=False)
-        | Q(balance_entries__isnull=False)
-        | Q(transfers__isnull=False)
-    ).distinct()
+    disputes_qs = Dispute.objects.all()
+    orders = orders_holding_money()
     if order_ids is not None:
         entries = entries.filter(order_id__in=order_ids)
         platform = platform.filter(order_id__in=order_ids)
         transfers_qs = transfers_qs.filter(order_id__in=order_ids)
+        reversals_qs = reversals_qs.filter(transfer__order_id__in=order_ids)
         refunds_qs = refunds_qs.filter(order_id__in=order_ids)
+        disputes_qs = disputes_qs.filter(order_id__in=order_ids)
         orders = orders.filter(pk__in=order_ids)
 
     ledger: dict[tuple[int, int, str], int] = defaultdict(int)
+    owed: dict[tuple[int, int], int] = defaultdict(int)
     sellers_with_rows: dict[int, set[int]] = defaultdict(set)
     currencies: dict[int, set[str]] = defaultdict(set)
     for row in entries.values("order_id", "seller_id", "reason", "currency").annotate(
         total=Sum("amount_cents")
     ):
         ledger[(row["order_id"], row["seller_id"], row["reason"])] += row["total"]
+        owed[(row["order_id"], row["seller_id"])] += row["total"]
         sellers_with_rows[row["order_id"]].add(row["seller_id"])
         currencies[row["order_id"]].add(row["currency"])
-    transfer_refs: dict[tuple[int, int], set[str]] = defaultdict(set)
-    for order_id, seller_id, ref in entries.filter(reason=reasons.TRANSFER).values_list(
-        "order_id", "seller_id", "stripe_object_id"
-    ):
-        transfer_refs[(order_id, seller_id)].add(ref)
+    refs: dict[tuple[int, int, str], set[str]] = defaultdict(set)
+    for order_id, seller_id, reason, ref in entries.filter(
+        reason__in=[reasons.TRANSFER, reasons.TRANSFER_REVERSAL]
+    ).values_list("order_id", "seller_id", "reason", "stripe_object_id"):
+        refs[(order_id, seller_id, reason)].add(ref)
     fees: dict[tuple[int, str], int] = defaultdict(int)
     for row in platform.values("order_id", "reason").annotate(total=Sum("amount_cents")):
         fees[(row["order_id"], row["reason"])] += row["total"]
-    transfers = {(t.order_id, t.seller_id): t for t in transfers_qs}
+    transfers: dict[tuple[int, int], list[SellerTransfer]] = defaultdict(list)
+    for t in transfers_qs.order_by("sequence"):
+        transfers[(t.order_id, t.seller_id)].append(t)
     transfer_sellers: dict[int, set[int]] = defaultdict(set)
     for t_order, t_seller in transfers:
         transfer_sellers[t_order].add(t_seller)
-    owed: dict[tuple[int, int], int] = defaultdict(int)
-    for (o, s, _reason), total in ledger.items():
-        owed[(o, s)] += total
+    reversals: dict[tuple[int, int], list[SellerTransferReversal]] = defaultdict(list)
+    for r in reversals_qs:
+        reversals[(r.transfer.order_id, r.transfer.seller_id)].append(r)
     refunds: dict[int, list[PaymentRefund]] = defaultdict(list)
-    for refund in refunds_qs:
+    for refund in refunds_qs.order_by("pk"):
         refunds[refund.order_id].append(refund)
+    disputes: dict[int, list[Dispute]] = defaultdict(list)
+    for dispute in disputes_qs.order_by("pk"):
+        disputes[dispute.order_id].append(dispute)
 
     def drift(order_id: int, seller_id: int | None, problem: str) -> None:
         report.drifts.append(Drift(order_id, seller_id, problem))
@@ -97,7 +126,8 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
     for order in orders.prefetch_related("items").order_by("pk"):
         report.checked += 1
         items = list(order.items.all())
-        paid = order.status == Order.Status.PAID
+        paid = order.status in Order.WAS_PAID
+        order_refunds = refunds[order.pk]
 
         # The order's own arithmetic: totals are the sums of their lines.
         for name, line_field in (
@@ -118,6 +148,8 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
             drift(order.pk, None, "a line's currency differs from the order's")
 
         # What Stripe charged, compared with what the order says.
+        succeeded = [r for r in order_refunds if r.status == PaymentRefund.Status.SUCCEEDED]
+        refunded_total = sum(r.amount_cents for r in succeeded)
         if order.amount_charged_cents is not None:
             if paid and order.amount_charged_cents != order.total_cents:
                 drift(
@@ -132,19 +164,16 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
                     None,
                     f"Stripe charged in {order.charged_currency}, the order is in {order.currency}",
                 )
+            if refunded_total > order.amount_charged_cents:
+                drift(order.pk, None, f"refunds {refunded_total} exceed the charge")
             if not paid:
-                back = sum(
-                    r.amount_cents
-                    for r in refunds[order.pk]
-                    if r.status == PaymentRefund.Status.SUCCEEDED
-                )
-                waiting = [r for r in refunds[order.pk] if r.status == PaymentRefund.Status.PENDING]
-                if back >= order.amount_charged_cents:
+                waiting = [r for r in order_refunds if r.status == PaymentRefund.Status.PENDING]
+                if refunded_total >= order.amount_charged_cents:
                     pass
                 elif waiting:
                     open_item(order.pk, None, "payment on a closed order: refund being sent")
                 else:
-                    failed = [r.last_error for r in refunds[order.pk] if r.last_error]
+                    failed = [r.last_error for r in order_refunds if r.last_error]
                     drift(
                         order.pk,
                         None,
@@ -173,6 +202,74 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
                 drift(order.pk, None, "a transfer for an order that is not paid")
             continue
 
+        # Refunds: every one Stripe confirmed is posted, on the lines it names.
+        posted = [r for r in succeeded if r.posted_at is not None]
+        line_refunded: dict[int, int] = defaultdict(int)
+        seller_refunds: dict[int, int] = defaultdict(int)
+        platform_refunds = 0
+        for refund in posted:
+            for item_id, amount in refund.allocations.items():
+                line_refunded[int(item_id)] += amount
+            for seller_id, share in (refund.shares.get("sellers") or {}).items():
+                seller_refunds[int(seller_id)] += share
+            platform_refunds += refund.shares.get("platform") or 0
+        for refund in succeeded:
+            if refund.needs_allocation:
+                drift(
+                    order.pk,
+                    None,
+                    f"refund {refund.stripe_refund_id} of {refund.amount_cents} made outside "
+                    "the marketplace is not allocated to lines",
+                )
+            elif refund.posted_at is None and refund.reason != PaymentRefund.Reason.LATE_PAYMENT:
+                drift(order.pk, None, f"refund {refund.idempotency_key} succeeded, not posted")
+        for refund in order_refunds:
+            if refund.status == PaymentRefund.Status.PENDING:
+                open_item(order.pk, None, f"refund of {refund.amount_cents} being sent")
+            elif refund.status == PaymentRefund.Status.FAILED:
+                open_item(order.pk, None, f"refund failed: {refund.last_error}")
+        for item in items:
+            if item.refunded_cents != line_refunded[item.pk]:
+                drift(
+                    order.pk,
+                    item.seller_id,
+                    f"line {item.pk} says {item.refunded_cents} refunded, refunds posted "
+                    f"{line_refunded[item.pk]}",
+                )
+        if -fees[(order.pk, PlatformLedgerEntry.Reason.REFUND)] != platform_refunds:
+            drift(
+                order.pk,
+                None,
+                f"platform REFUND {-fees[(order.pk, PlatformLedgerEntry.Reason.REFUND)]} ≠ "
+                f"refunds' platform shares {platform_refunds}",
+            )
+        all_back = all(i.refunded_cents >= i.total_cents for i in items)
+        if (order.status == Order.Status.REFUNDED) != all_back:
+            drift(order.pk, None, f"order is {order.status.lower()} but lines say otherwise")
+
+        # Disputes: each seller's CHARGEBACK and its reversal match the dispute's shares.
+        chargebacks: dict[int, int] = defaultdict(int)
+        chargebacks_back: dict[int, int] = defaultdict(int)
+        for dispute in disputes[order.pk]:
+            shares = dispute.shares.get("sellers") or {}
+            if dispute.debited_at:
+                for seller_id, share in shares.items():
+                    chargebacks[int(seller_id)] += share
+            if dispute.reinstated_at:
+                for seller_id, share in shares.items():
+                    chargebacks_back[int(seller_id)] += share
+            if dispute.is_open:
+                open_item(
+                    order.pk,
+                    None,
+                    f"dispute {dispute.stripe_dispute_id} {dispute.get_status_display().lower()}"
+                    + (
+                        f", evidence due {dispute.evidence_due_by:%Y-%m-%d}"
+                        if dispute.evidence_due_by
+                        else ""
+                    ),
+                )
+
         # The platform's fee: what it earned is exactly Σ line fees.
         fee = sum(i.marketplace_fee_cents for i in items)
         posted_fee = fees[(order.pk, PlatformLedgerEntry.Reason.FEE)]
@@ -188,50 +285,100 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
         for item in items:
             expected[item.seller_id] += item.seller_payable_cents
         for seller_id, amount in sorted(expected.items()):
-            sale = ledger[(order.pk, seller_id, reasons.SALE)]
-            transferred = -ledger[(order.pk, seller_id, reasons.TRANSFER)]
-            transfer = transfers.get((order.pk, seller_id))
+            key = (order.pk, seller_id)
+
+            def rows(reason: str, key=key) -> int:
+                return ledger[(key[0], key[1], reason)]
+
+            seller_transfers = transfers.get(key, [])
             if amount <= 0:
                 # A free file in a paid cart: nothing earned, nothing to send.
-                if sale or transfer is not None:
+                if rows(reasons.SALE) or seller_transfers:
                     drift(order.pk, seller_id, "SALE or transfer for a seller owed nothing")
                 continue
-            if sale != amount:
-                drift(order.pk, seller_id, f"SALE {sale} ≠ snapshots {amount}")
-            if transfer is None:
+            if rows(reasons.SALE) != amount:
+                drift(order.pk, seller_id, f"SALE {rows(reasons.SALE)} ≠ snapshots {amount}")
+            if -rows(reasons.REFUND) != seller_refunds[seller_id]:
+                drift(
+                    order.pk,
+                    seller_id,
+                    f"REFUND entries {-rows(reasons.REFUND)} ≠ refunds' seller shares "
+                    f"{seller_refunds[seller_id]}",
+                )
+            if -rows(reasons.CHARGEBACK) != chargebacks[seller_id]:
+                drift(
+                    order.pk,
+                    seller_id,
+                    f"CHARGEBACK entries {-rows(reasons.CHARGEBACK)} ≠ disputes' shares "
+                    f"{chargebacks[seller_id]}",
+                )
+            if rows(reasons.CHARGEBACK_REVERSAL) != chargebacks_back[seller_id]:
+                drift(
+                    order.pk,
+                    seller_id,
+                    f"CHARGEBACK_REVERSAL entries {rows(reasons.CHARGEBACK_REVERSAL)} ≠ "
+                    f"disputes won {chargebacks_back[seller_id]}",
+                )
+            if not seller_transfers:
                 drift(order.pk, seller_id, "no transfer recorded")
                 continue
-            if transfer.currency != order.currency:
-                drift(order.pk, seller_id, f"transfer in {transfer.currency}")
-            owed_now = owed[(order.pk, seller_id)]
-            if transfer.status == SellerTransfer.Status.CREATED:
+            created = [t for t in seller_transfers if t.status == SellerTransfer.Status.CREATED]
+            for transfer in created:
                 if not transfer.stripe_transfer_id:
                     drift(order.pk, seller_id, "transfer CREATED without a Stripe id")
-                if transferred != transfer.amount_cents:
-                    drift(
-                        order.pk,
-                        seller_id,
-                        f"TRANSFER entries {transferred} ≠ transfer {transfer.amount_cents}",
-                    )
-                if transfer_refs[(order.pk, seller_id)] - {transfer.stripe_transfer_id}:
-                    drift(
-                        order.pk,
-                        seller_id,
-                        "TRANSFER row names Stripe transfer "
-                        f"{', '.join(sorted(transfer_refs[(order.pk, seller_id)]))}, "
-                        f"not {transfer.stripe_transfer_id}",
-                    )
-                if owed_now != 0:
-                    drift(order.pk, seller_id, f"transferred, yet {owed_now} still owed")
-            elif transfer.status == SellerTransfer.Status.CANCELED:
-                if owed_now > 0:
-                    drift(order.pk, seller_id, f"transfer canceled, yet {owed_now} owed")
-            else:
-                if transferred:
-                    drift(order.pk, seller_id, f"TRANSFER entries {transferred}, no transfer")
+                if transfer.currency != order.currency:
+                    drift(order.pk, seller_id, f"transfer in {transfer.currency}")
+            sent = sum(t.amount_cents for t in created)
+            if -rows(reasons.TRANSFER) != sent:
+                drift(
+                    order.pk,
+                    seller_id,
+                    f"TRANSFER entries {-rows(reasons.TRANSFER)} ≠ transfer {sent}",
+                )
+            if refs[(*key, reasons.TRANSFER)] - {t.stripe_transfer_id for t in created}:
+                drift(
+                    order.pk,
+                    seller_id,
+                    "TRANSFER row names Stripe transfer "
+                    f"{', '.join(sorted(refs[(*key, reasons.TRANSFER)]))}, "
+                    f"not {', '.join(sorted(t.stripe_transfer_id or '' for t in created))}",
+                )
+            seller_reversals = reversals.get(key, [])
+            taken = sum(
+                r.amount_cents
+                for r in seller_reversals
+                if r.status == SellerTransferReversal.Status.CREATED
+            )
+            if rows(reasons.TRANSFER_REVERSAL) != taken:
+                drift(
+                    order.pk,
+                    seller_id,
+                    f"TRANSFER_REVERSAL entries {rows(reasons.TRANSFER_REVERSAL)} ≠ "
+                    f"reversals {taken}",
+                )
+            if taken > sent:
+                drift(order.pk, seller_id, f"reversed {taken}, more than sent {sent}")
+            reversing = [
+                r for r in seller_reversals if r.status == SellerTransferReversal.Status.PENDING
+            ]
+            latest = seller_transfers[-1]
+            owed_now = owed[key]
+            if latest.status in (SellerTransfer.Status.PENDING, SellerTransfer.Status.FAILED):
+                if rows(reasons.TRANSFER) and latest.sequence == 1:
+                    drift(order.pk, seller_id, "TRANSFER entries, no transfer made")
                 open_item(
                     order.pk,
                     seller_id,
-                    f"transfer {transfer.status.lower()}: {transfer.last_error or 'not sent'}",
+                    f"transfer {latest.status.lower()}: {latest.last_error or 'not sent yet'}",
                 )
+            elif owed_now < 0:
+                open_item(
+                    order.pk,
+                    seller_id,
+                    f"reversal of {-owed_now} being sent"
+                    if reversing
+                    else f"negative balance {owed_now}: settled from the seller's next transfer",
+                )
+            elif owed_now > 0:
+                drift(order.pk, seller_id, f"{owed_now} owed with no transfer on its way")
     return report

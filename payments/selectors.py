@@ -72,7 +72,7 @@ def payout_breakdown_by_order(*, seller) -> list[dict]:
     from payments.models import SellerTransfer
 
     items = (
-        OrderItem.objects.filter(seller=seller, order__status=Order.Status.PAID)
+        OrderItem.objects.filter(seller=seller, order__status__in=Order.WAS_PAID)
         .select_related("order")
         .order_by("-order__paid_at", "order_id", "id")
     )

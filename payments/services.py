@@ -112,7 +112,7 @@ def _handle_session_paid(session_id: str, *, require_paid: bool) -> Outcome:
     # a paid session we cannot match must stay visible (FAILED), never be dropped. An
     # order we had given up on is reinstated, or its payment refunded — never kept.
     order = order_payment_confirm(state=state)
-    if order.status != order.Status.PAID:
+    if order.status not in order.WAS_PAID:
         return _processed(f"order {order.pk} was {order.status.lower()}: payment refunded")
     return _processed(f"order {order.pk} paid")
 
@@ -190,7 +190,81 @@ def _account_application_deauthorized(row: StripeEvent, obj: dict) -> Outcome:
     return _processed(f"{account_id} disconnected")
 
 
+def _order_id_for_charge(obj: dict) -> int | None:
+    from orders.models import Order
+
+    intent = obj.get("payment_intent") or ""
+    if isinstance(intent, dict):
+        intent = intent.get("id") or ""
+    charge = obj.get("charge") or (obj.get("id") if obj.get("object") == "charge" else "")
+    if isinstance(charge, dict):
+        charge = charge.get("id") or ""
+    found = Order.objects.none()
+    if intent:
+        found = Order.objects.filter(stripe_payment_intent_id=intent)
+    if not found.exists() and charge:
+        found = Order.objects.filter(stripe_charge_id=charge)
+    return found.values_list("pk", flat=True).first()
+
+
+def _refunds_changed(row: StripeEvent, obj: dict) -> Outcome:
+    """`charge.refunded` (a charge) or `refund.created` / `refund.updated` (a refund):
+    re-read every refund of the payment from Stripe and post what succeeded."""
+    from payments.payment_refunds import payment_refunds_sync
+
+    order_id = _order_id_for_charge(obj)
+    if order_id is None:
+        return _ignored("no order has this charge")
+    refunds = payment_refunds_sync(order_id=order_id)
+    return _processed(f"order {order_id}: {len(refunds)} refund(s) in step with Stripe")
+
+
+def _dispute_changed(row: StripeEvent, obj: dict) -> Outcome:
+    """`charge.dispute.*`: re-fetch the dispute and mirror it (payments.disputes)."""
+    from payments.disputes import dispute_sync
+
+    if not obj.get("id"):
+        return _ignored("dispute without an id")
+    state = get_gateway().retrieve_dispute(obj["id"])
+    if (
+        _order_id_for_charge({"payment_intent": state.payment_intent_id, "charge": state.charge_id})
+        is None
+    ):
+        return _ignored(f"dispute {state.id}: no order has this charge")
+    dispute = dispute_sync(state=state)
+    return _processed(
+        f"dispute {dispute.stripe_dispute_id} on order {dispute.order_id}: {dispute.status}"
+    )
+
+
+def _transfer_reversed(row: StripeEvent, obj: dict) -> Outcome:
+    """Our reversals are recorded from Stripe's answer when we make them; this event is
+    the echo. A reversal made in the dashboard is not ours to post: staff see it."""
+    from payments.models import SellerTransferReversal
+
+    ours = {r["id"] for r in ((obj.get("reversals") or {}).get("data") or []) if r.get("id")}
+    known = set(
+        SellerTransferReversal.objects.filter(stripe_reversal_id__in=ours).values_list(
+            "stripe_reversal_id", flat=True
+        )
+    )
+    unknown = sorted(ours - known)
+    if unknown:
+        logger.warning("transfer %s reversed outside the marketplace: %s", obj.get("id"), unknown)
+        return _processed(f"reversal(s) made outside the marketplace: {', '.join(unknown)}")
+    return _processed("reversals already recorded")
+
+
 HANDLERS = {
+    "charge.refunded": _refunds_changed,
+    "refund.created": _refunds_changed,
+    "refund.updated": _refunds_changed,
+    "charge.dispute.created": _dispute_changed,
+    "charge.dispute.updated": _dispute_changed,
+    "charge.dispute.closed": _dispute_changed,
+    "charge.dispute.funds_withdrawn": _dispute_changed,
+    "charge.dispute.funds_reinstated": _dispute_changed,
+    "transfer.reversed": _transfer_reversed,
     "account.application.deauthorized": _account_application_deauthorized,
     "checkout.session.completed": _checkout_session_completed,
     "checkout.session.async_payment_succeeded": _checkout_session_async_payment_succeeded,
@@ -199,9 +273,6 @@ HANDLERS = {
     "payment_intent.payment_failed": _payment_intent_payment_failed,
     "account.updated": _account_updated,
 }
-# Kept (IGNORED) for the refunds and disputes capability to process later.
-STORE_ONLY = {"charge.refunded", "refund.updated", "transfer.reversed"}
-STORE_ONLY_PREFIXES = ("charge.dispute.",)
 
 
 def _dispatch(row: StripeEvent) -> Outcome:
@@ -209,8 +280,6 @@ def _dispatch(row: StripeEvent) -> Outcome:
     handler = HANDLERS.get(row.type)
     if handler is not None:
         return handler(row, obj)
-    if row.type in STORE_ONLY or row.type.startswith(STORE_ONLY_PREFIXES):
-        return _ignored("stored for the refunds/disputes capability")
     return _ignored("no handler for this event type")
 
 

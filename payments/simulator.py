@@ -41,9 +41,11 @@ from payments.gateway import (
     AccountState,
     AccountUnavailable,
     CheckoutSession,
+    DisputeState,
     GatewayError,
     LineItem,
     RefundResult,
+    ReversalResult,
     SessionState,
     TransferResult,
     event_verify,
@@ -178,7 +180,65 @@ class SimulatedRefund(models.Model):
 
     @property
     def result(self) -> RefundResult:
-        return RefundResult(id=self.id, amount_cents=self.amount, status=self.status)
+        return RefundResult(
+            id=self.id,
+            amount_cents=self.amount,
+            status=self.status,
+            metadata=dict(self.metadata),
+            payment_intent_id=self.payment_intent,
+        )
+
+
+class SimulatedTransferReversal(models.Model):
+    id = models.CharField(primary_key=True, max_length=64)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    transfer = models.ForeignKey(SimulatedTransfer, on_delete=models.CASCADE)
+    amount = models.BigIntegerField()
+    metadata = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def result(self) -> ReversalResult:
+        return ReversalResult(id=self.id, amount_cents=self.amount, transfer_id=self.transfer_id)
+
+
+class SimulatedDispute(models.Model):
+    id = models.CharField(primary_key=True, max_length=64)
+    payment_intent = models.CharField(max_length=64)
+    charge = models.CharField(max_length=64)
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=40, default="fraudulent")
+    status = models.CharField(max_length=30, default="needs_response")
+    evidence_due_by = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "payments"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @property
+    def state(self) -> DisputeState:
+        return DisputeState(
+            id=self.id,
+            charge_id=self.charge,
+            payment_intent_id=self.payment_intent,
+            amount_cents=self.amount,
+            currency=self.currency,
+            reason=self.reason,
+            status=self.status,
+            evidence_due_by=int(self.evidence_due_by.timestamp()),
+        )
 
 
 class SimulatedAccount(models.Model):
@@ -194,6 +254,8 @@ class SimulatedAccount(models.Model):
     requirements_due = models.JSONField(default=list, blank=True)
     # The seller disconnected the platform: Stripe stops returning the account to us.
     deauthorized = models.BooleanField(default=False)
+    # Their Stripe balance is short: transfer reversals are refused (a negative balance).
+    reversals_refused = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -376,6 +438,8 @@ class SimulatorGateway:
                 )
         except IntegrityError:
             refund = SimulatedRefund.objects.get(idempotency_key=idempotency_key)
+        else:
+            _deliver_charge_refunded_after_commit(session)
         return refund.result
 
     def find_refund(self, *, payment_intent_id: str, metadata: dict) -> RefundResult | None:
@@ -383,6 +447,57 @@ class SimulatorGateway:
             if metadata_matches(refund.metadata, metadata):
                 return refund.result
         return None
+
+    def list_refunds(self, *, payment_intent_id: str) -> list[RefundResult]:
+        return [r.result for r in SimulatedRefund.objects.filter(payment_intent=payment_intent_id)]
+
+    def create_transfer_reversal(
+        self, *, transfer_id: str, amount_cents: int, idempotency_key: str, metadata: dict
+    ) -> ReversalResult:
+        existing = SimulatedTransferReversal.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing.result
+        transfer = SimulatedTransfer.objects.filter(pk=transfer_id).first()
+        if transfer is None:
+            raise GatewayError(f"No such transfer: {transfer_id}")
+        reversed_ = sum(
+            SimulatedTransferReversal.objects.filter(transfer=transfer).values_list(
+                "amount", flat=True
+            )
+        )
+        if amount_cents <= 0 or reversed_ + amount_cents > transfer.amount:
+            raise GatewayError("The reversal exceeds what remains of the transfer.")
+        account = SimulatedAccount.objects.filter(pk=transfer.destination).first()
+        if account is not None and account.reversals_refused:
+            raise GatewayError(
+                "The connected account's balance is insufficient for this reversal.",
+                code="balance_insufficient",
+            )
+        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+        try:
+            with transaction.atomic():
+                reversal = SimulatedTransferReversal.objects.create(
+                    id=f"trr_sim_{digest}",
+                    idempotency_key=idempotency_key,
+                    transfer=transfer,
+                    amount=amount_cents,
+                    metadata={str(k): str(v) for k, v in metadata.items()},
+                )
+        except IntegrityError:
+            reversal = SimulatedTransferReversal.objects.get(idempotency_key=idempotency_key)
+        return reversal.result
+
+    def find_transfer_reversal(self, *, transfer_id: str, metadata: dict) -> ReversalResult | None:
+        for reversal in SimulatedTransferReversal.objects.filter(transfer_id=transfer_id):
+            if metadata_matches(reversal.metadata, metadata):
+                return reversal.result
+        return None
+
+    def retrieve_dispute(self, dispute_id: str) -> DisputeState:
+        dispute = SimulatedDispute.objects.filter(pk=dispute_id).first()
+        if dispute is None:
+            raise GatewayError(f"No such dispute: {dispute_id}")
+        return dispute.state
 
     def create_express_account(self, *, email: str, seller_id: int, idempotency_key: str) -> str:
         account, _ = SimulatedAccount.objects.get_or_create(
@@ -706,3 +821,115 @@ def simulator_account_deauthorize(*, account_id: str) -> SimulatedAccount:
         )
     event_deliver(event, endpoint="connect")
     return account
+
+
+# ------------------------------------------------------------------------------
+# Money going back: refunds made in the dashboard, disputes (staff-only test page)
+# ------------------------------------------------------------------------------
+def charge_object(session: SimulatedCheckoutSession) -> dict:
+    refunds = list(SimulatedRefund.objects.filter(payment_intent=session.payment_intent))
+    refunded = sum(r.amount for r in refunds)
+    return {
+        "id": session.charge,
+        "object": "charge",
+        "amount": session.amount_total,
+        "amount_captured": session.amount_total,
+        "amount_refunded": refunded,
+        "currency": session.currency,
+        "livemode": False,
+        "metadata": order_metadata(session.order_id),
+        "paid": True,
+        "payment_intent": session.payment_intent,
+        "refunded": refunded >= session.amount_total,
+        "status": "succeeded",
+        "transfer_group": order_transfer_group(session.order_id),
+    }
+
+
+def _deliver_charge_refunded_after_commit(session: SimulatedCheckoutSession) -> None:
+    session_id = session.pk
+
+    def deliver() -> None:
+        fresh = SimulatedCheckoutSession.objects.get(pk=session_id)
+        event_deliver(event_build("charge.refunded", charge_object(fresh)), endpoint="platform")
+
+    transaction.on_commit(deliver, robust=True)
+
+
+def _paid_session(session_id: str) -> SimulatedCheckoutSession:
+    session = SimulatedCheckoutSession.objects.get(pk=session_id)
+    if session.payment_status != "paid":
+        raise GatewayError("Only a paid checkout can be refunded or disputed.")
+    return session
+
+
+def simulator_refund_outside(
+    *, session_id: str, amount_cents: int | None = None
+) -> SimulatedRefund:
+    """A refund made in the Stripe dashboard (or by Stripe's fraud tools): no metadata of
+    ours; `charge.refunded` goes out as Stripe would send it."""
+    session = _paid_session(session_id)
+    refunded = sum(
+        SimulatedRefund.objects.filter(payment_intent=session.payment_intent).values_list(
+            "amount", flat=True
+        )
+    )
+    amount = session.amount_total - refunded if amount_cents is None else amount_cents
+    if amount <= 0 or refunded + amount > session.amount_total:
+        raise GatewayError("The refund exceeds what remains of the charge.")
+    refund = SimulatedRefund.objects.create(
+        id=_new_id("re_sim"),
+        idempotency_key=_new_id("dashboard"),
+        payment_intent=session.payment_intent,
+        amount=amount,
+    )
+    event_deliver(event_build("charge.refunded", charge_object(session)), endpoint="platform")
+    return refund
+
+
+def dispute_object(dispute: SimulatedDispute) -> dict:
+    return {
+        "id": dispute.id,
+        "object": "dispute",
+        "amount": dispute.amount,
+        "charge": dispute.charge,
+        "currency": dispute.currency,
+        "evidence_details": {"due_by": int(dispute.evidence_due_by.timestamp())},
+        "livemode": False,
+        "payment_intent": dispute.payment_intent,
+        "reason": dispute.reason,
+        "status": dispute.status,
+    }
+
+
+def simulator_dispute_open(
+    *, session_id: str, amount_cents: int | None = None, reason: str = "fraudulent"
+) -> SimulatedDispute:
+    """The buyer's bank opens a dispute: `charge.dispute.created` then
+    `charge.dispute.funds_withdrawn`, as Stripe sends them."""
+    session = _paid_session(session_id)
+    dispute = SimulatedDispute.objects.create(
+        id=_new_id("dp_sim"),
+        payment_intent=session.payment_intent,
+        charge=session.charge,
+        amount=session.amount_total if amount_cents is None else amount_cents,
+        currency=session.currency,
+        reason=reason,
+        evidence_due_by=timezone.now() + timedelta(days=7),
+    )
+    for kind in ("charge.dispute.created", "charge.dispute.funds_withdrawn"):
+        event_deliver(event_build(kind, dispute_object(dispute)), endpoint="platform")
+    return dispute
+
+
+def simulator_dispute_close(*, dispute_id: str, won: bool) -> SimulatedDispute:
+    """The bank decides: won (`charge.dispute.funds_reinstated` + closed) or lost."""
+    dispute = SimulatedDispute.objects.get(pk=dispute_id)
+    dispute.status = "won" if won else "lost"
+    dispute.save(update_fields=["status"])
+    kinds = ["charge.dispute.closed"]
+    if won:
+        kinds.insert(0, "charge.dispute.funds_reinstated")
+    for kind in kinds:
+        event_deliver(event_build(kind, dispute_object(dispute)), endpoint="platform")
+    return dispute

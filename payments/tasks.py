@@ -89,10 +89,34 @@ def orders_followups_complete_task() -> int:
 
 @shared_task(acks_late=True)
 def transfers_retry_due_task() -> int:
-    """Beat, every 2 minutes: transfers whose next attempt is due (after an outage)."""
+    """Beat, every 2 minutes: transfers and transfer reversals whose next attempt is due
+    (after an outage, or a lost task)."""
     from payments.payouts import transfers_retry_due
+    from payments.reversals import reversals_retry_due
 
-    return transfers_retry_due()
+    return transfers_retry_due() + reversals_retry_due()
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def order_payout_task(order_id: int) -> int:
+    """Pay what the sellers of an order are owed (again: a top-up after a dispute won)."""
+    from payments.payouts import order_payout
+
+    return len(order_payout(order_id=order_id))
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def transfer_reversal_attempt_task(reversal_id: int) -> str:
+    from payments.reversals import transfer_reversal_attempt
+
+    return transfer_reversal_attempt(reversal_id=reversal_id).status
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def dispute_email_task(dispute_pk: int, step: str) -> None:
+    from payments.disputes import dispute_emails_send
+
+    dispute_emails_send(dispute_pk=dispute_pk, step=step)
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)

@@ -80,3 +80,67 @@ def test_leftover_cents_go_to_the_largest_remainders_then_earliest():
 def test_impossible_inputs_are_refused(call):
     with pytest.raises(ValueError):
         call()
+
+
+# --- refunds: which part of a line each refund gives back ---------------------------------
+@given(
+    net=st.integers(0, 10**7),
+    fee=st.integers(0, 10**6),
+    tax=st.integers(0, 10**6),
+    shipping=st.integers(0, 10**5),
+    data=st.data(),
+)
+def test_refund_splits_add_up_to_each_refund_and_never_exceed_a_part(net, fee, tax, shipping, data):
+    from orders.money import refund_split
+
+    line = net + fee + tax + shipping
+    refunded = 0
+    totals = {"net": 0, "fee": 0, "tax": 0, "shipping": 0}
+    for _ in range(data.draw(st.integers(1, 6))):
+        amount = data.draw(st.integers(0, line - refunded))
+        split = refund_split(
+            seller_net_cents=net,
+            marketplace_fee_cents=fee,
+            tax_cents=tax,
+            shipping_cents=shipping,
+            refunded_before_cents=refunded,
+            amount_cents=amount,
+        )
+        assert all(part >= 0 for part in split.values())
+        assert sum(split.values()) == amount
+        refunded += amount
+        for part, value in split.items():
+            totals[part] += value
+    assert totals["net"] <= net and totals["fee"] <= fee and totals["tax"] <= tax
+    assert totals["shipping"] <= shipping
+    # the item goes back before the shipping
+    assert totals["shipping"] == max(0, refunded - (net + fee + tax))
+    # and refunding everything gives back exactly every part
+    rest = refund_split(
+        seller_net_cents=net,
+        marketplace_fee_cents=fee,
+        tax_cents=tax,
+        shipping_cents=shipping,
+        refunded_before_cents=refunded,
+        amount_cents=line - refunded,
+    )
+    assert {k: totals[k] + rest[k] for k in totals} == {
+        "net": net,
+        "fee": fee,
+        "tax": tax,
+        "shipping": shipping,
+    }
+
+
+def test_a_refund_over_what_the_line_was_paid_is_refused():
+    from orders.money import refund_split
+
+    with pytest.raises(ValueError, match="exceed"):
+        refund_split(
+            seller_net_cents=900,
+            marketplace_fee_cents=100,
+            tax_cents=0,
+            shipping_cents=0,
+            refunded_before_cents=600,
+            amount_cents=401,
+        )

@@ -217,16 +217,34 @@ def test_an_unknown_event_type_is_stored_and_ignored(deliver, django_capture_on_
         "transfer.reversed",
     ],
 )
-def test_refund_and_dispute_events_are_stored_for_later(
+def test_refund_and_dispute_events_for_charges_that_are_not_ours_are_stored_and_ignored(
     event_type, deliver, django_capture_on_commit_callbacks
 ):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments.simulator import SimulatedDispute
+
     event = _event("event_charge_refunded", type=event_type)
+    if event_type.startswith("charge.dispute."):
+        # "Stripe" knows the dispute; its charge is no order of ours.
+        SimulatedDispute.objects.create(
+            id="dp_1NotOurs",
+            payment_intent="pi_nope",
+            charge="ch_nope",
+            amount=500,
+            currency="usd",
+            evidence_due_by=timezone.now() + timedelta(days=7),
+        )
+        event["data"]["object"] = {"id": "dp_1NotOurs", "object": "dispute", "charge": "ch_nope"}
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(event).status_code == 200
     row = StripeEvent.objects.get()
+    expected = "PROCESSED" if event_type == "transfer.reversed" else "IGNORED"
     assert (row.type, row.status, row.endpoint, row.payload) == (
         event_type,
-        "IGNORED",
+        expected,
         "platform",
         event,
     )
