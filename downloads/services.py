@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header
 from catalog.models import DigitalAsset, Product
 from downloads.models import ProductDownloadEvent
 from downloads.selectors import Entitlement
+from orders.services import order_item_mark_downloaded
 
 logger = logging.getLogger("downloads")
 
@@ -58,6 +59,8 @@ def download_record(
             order_item=entitlement.order_item,
             bytes=size,
         )
+        if entitlement.order_item is not None:
+            order_item_mark_downloaded(item_id=entitlement.order_item.pk)
 
 
 def _attachment(filename: str) -> str:

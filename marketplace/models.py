@@ -140,7 +140,16 @@ class SiteConfig(models.Model):
         "trending Top N", default=12, help_text="How many products may carry the badge."
     )
     refund_window_days = models.PositiveIntegerField(
-        "refund window (days)", default=14, help_text="Days after purchase a buyer may ask."
+        "refund window (days)",
+        default=14,
+        help_text="Days a buyer may ask for a refund: from payment for files, from delivery "
+        "for printed items.",
+    )
+    refund_files_before_download = models.BooleanField(
+        "refund files not yet downloaded at once",
+        default=True,
+        help_text="A buyer who asks within the window for a file they never downloaded is "
+        "refunded without waiting for the seller. Once downloaded, the seller or staff decide.",
     )
     # Prefixes every idempotency key we send Stripe (unless STRIPE_IDEMPOTENCY_PREFIX is
     # set), so two installations, or a reset database, sharing one Stripe account never

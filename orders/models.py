@@ -154,6 +154,8 @@ class OrderItem(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Set by downloads on the first counted download of a FILE line (refund policy).
+    first_downloaded_at = models.DateTimeField(null=True, blank=True)
     # What Stripe has given back for this line (refunds confirmed), in cents.
     refunded_cents = models.BigIntegerField(default=0)
     # Set when the line is refunded in full (its item, not only its shipping): ends its

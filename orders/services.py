@@ -539,3 +539,10 @@ def order_item_refund_record(*, item_id: int, amount_cents: int, message: str = 
         data={"amount_cents": amount_cents},
     )
     return item
+
+
+def order_item_mark_downloaded(*, item_id: int) -> None:
+    """Stamp the first download of a FILE line, once (the refund policy reads it)."""
+    OrderItem.objects.filter(pk=item_id, first_downloaded_at__isnull=True).update(
+        first_downloaded_at=timezone.now()
+    )

@@ -2,7 +2,14 @@ from django.apps import AppConfig
 
 
 class RefundsConfig(AppConfig):
-    """Refund requests per order line and their allocation."""
+    """Refund requests per order line: policy, decisions, pages. The money is payments'."""
 
     name = "refunds"
     verbose_name = "Refunds"
+
+    def ready(self) -> None:
+        from payments import hooks
+        from refunds.services import refund_request_on_failed, refund_request_on_settled
+
+        hooks.register_refund_settled(refund_request_on_settled)
+        hooks.register_refund_failed(refund_request_on_failed)
