@@ -76,7 +76,10 @@ def payout_breakdown_by_order(*, seller) -> list[dict]:
         .select_related("order")
         .order_by("-order__paid_at", "order_id", "id")
     )
-    transfers = {t.order_id: t for t in SellerTransfer.objects.filter(seller=seller)}
+    # The latest transfer of each order (a top-up follows the first).
+    transfers = {
+        t.order_id: t for t in SellerTransfer.objects.filter(seller=seller).order_by("sequence")
+    }
     orders: dict[int, dict] = {}
     for item in items:
         row = orders.setdefault(

@@ -194,6 +194,7 @@ class MoneyMachine(RuleBasedStateMachine):
         # Something was lost or Stripe was down since the last settle: money may be
         # visibly on its way (a PENDING refund, an unprocessed event, lost follow-ups).
         self.disturbed = False
+        self.reconnects = 0
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -428,6 +429,13 @@ class MoneyMachine(RuleBasedStateMachine):
         account = self._account(seller)
         if account.disconnected_at is None:
             return
+        # The new account's key is stamped with the disconnection time, in seconds: in
+        # this fast test two disconnections can share a second, which no seller can do,
+        # so each disconnection is dated a distinct hour back.
+        self.reconnects += 1
+        SellerStripeAccount.objects.filter(pk=account.pk).update(
+            disconnected_at=F("disconnected_at") - timedelta(hours=self.reconnects)
+        )
         with self.step():
             seller_stripe_account_start(
                 seller=account.seller, refresh_url=CANCEL, return_url=CANCEL
