@@ -267,6 +267,7 @@ class PaymentRefund(models.Model):
 
     class Reason(models.TextChoices):
         LATE_PAYMENT = "LATE_PAYMENT", "Payment for an order that could not be honoured"
+        NO_ADDRESS = "NO_ADDRESS", "Printed items paid without a shipping address"
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"

@@ -109,6 +109,10 @@ class SimulatedCheckoutSession(models.Model):
     payment_status = models.CharField(max_length=20, default="unpaid")
     payment_intent = models.CharField(max_length=64, blank=True)
     charge = models.CharField(max_length=64, blank=True)
+    # `shipping_address_collection[allowed_countries]` as sent; empty: no address asked.
+    shipping_countries = models.JSONField(default=list, blank=True)
+    # What the buyer typed, in Stripe's `shipping_details` shape ({name, phone, address}).
+    shipping_details = models.JSONField(null=True, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
