@@ -165,7 +165,13 @@ class ShippingRateInline(admin.TabularInline):
 class ShippingProfileAdmin(admin.ModelAdmin):
     """Sellers edit their profiles in their workspace; staff may read and correct."""
 
-    list_display = ["name", "seller", "origin_country", "processing_min_days", "processing_max_days"]
+    list_display = [
+        "name",
+        "seller",
+        "origin_country",
+        "processing_min_days",
+        "processing_max_days",
+    ]
     search_fields = ["name", "seller__email"]
     raw_id_fields = ["seller"]
     list_select_related = ["seller"]

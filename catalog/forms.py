@@ -126,9 +126,7 @@ class ListingForm(forms.Form):
     FILE_ONLY = Product.FILE_FIELDS
     PHYSICAL_ONLY = Product.PHYSICAL_FIELDS
 
-    def __init__(
-        self, *args, kind: str, product: Product | None = None, seller=None, **kwargs
-    ):
+    def __init__(self, *args, kind: str, product: Product | None = None, seller=None, **kwargs):
         from marketplace.selectors import site_config_get
 
         if product is not None and "initial" not in kwargs:
@@ -136,9 +134,7 @@ class ListingForm(forms.Form):
         super().__init__(*args, **kwargs)
         owner = seller if seller is not None else getattr(product, "seller", None)
         if owner is not None:
-            self.fields["shipping_profile"].queryset = ShippingProfile.objects.filter(
-                seller=owner
-            )
+            self.fields["shipping_profile"].queryset = ShippingProfile.objects.filter(seller=owner)
         self.kind = kind
         minimum = Decimal(site_config_get().min_price_cents) / 100
         self.min_price = minimum
@@ -147,10 +143,14 @@ class ListingForm(forms.Form):
         if product is None:
             del self.fields["slug"]
         if kind == Product.Kind.PHYSICAL:
-            self.fields["price"].help_text = f"At least ${minimum:.2f}; printed items cannot be free."
+            self.fields[
+                "price"
+            ].help_text = f"At least ${minimum:.2f}; printed items cannot be free."
             self.fields["price"].validators.append(MinValueValidator(minimum))
         else:
-            self.fields["price"].help_text = f"0 makes the file free; otherwise at least ${minimum:.2f}."
+            self.fields[
+                "price"
+            ].help_text = f"0 makes the file free; otherwise at least ${minimum:.2f}."
 
     def clean_price(self):
         price = self.cleaned_data["price"]
