@@ -127,6 +127,9 @@ class ProductDetailView(View):
                 "preview_asset": previews[0] if previews else None,
                 "is_owner": is_owner,
                 "can_download": can_download,
+                "owned": product.is_file
+                and not is_owner
+                and hooks.product_file_purchased(product=product, user=request.user),
                 "seller_profile": getattr(product.seller, "seller_profile", None),
                 **product_reviews_context(product=product, user=request.user),
                 "more_like_this": annotate_trending_badge(

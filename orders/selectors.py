@@ -146,6 +146,13 @@ def files_owned_by(*, user: User, product_ids: list[int]) -> set[int]:
     )
 
 
+def file_purchased_by(*, product, user) -> bool:
+    """The `catalog.hooks` "file purchased" answer (same rule as `files_owned_by`)."""
+    return product.kind == "FILE" and product.pk in files_owned_by(
+        user=user, product_ids=[product.pk]
+    )
+
+
 def cart_products(*, ids: list[int], user: User) -> dict:
     """{id: product} for a cart's listings, annotated with can_buy and with their
     shipping profiles and rates (one query each)."""
@@ -261,6 +268,7 @@ def sales_for_seller(*, seller: User) -> list:
     )
     for item in items:
         item.next_fulfillment = order_item_next_fulfillment(item)
+        order_item_decorate(item, item.order)
     return items
 
 

@@ -701,12 +701,20 @@ def order_item_send_fulfillment_email(*, item_id: int, step: str) -> None:
     from messaging.services import email_send
     from orders.emails import order_buyer_url
 
+    from orders.tracking import carrier_name, tracking_url
+
     item = OrderItem.objects.select_related("order").get(pk=item_id)
     email_send(
         key=f"{step}-item-{item.pk}",
         to=item.order.email,
         template=f"orders/emails/item_{step}",
-        context={"item": item, "order": item.order, "order_path": order_buyer_url(item.order)},
+        context={
+            "item": item,
+            "order": item.order,
+            "order_path": order_buyer_url(item.order),
+            "carrier": carrier_name(item.carrier),
+            "tracking_link": tracking_url(item.carrier, item.tracking_number),
+        },
     )
 
 

@@ -204,9 +204,11 @@ class OrderListView(VerifiedEmailRequiredMixin, View):
     """Verified buyers: their orders."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request, "orders/order_list.html", {"orders": order_list_for_buyer(buyer=request.user)}
-        )
+        orders = list(order_list_for_buyer(buyer=request.user))
+        for order in orders:
+            for item in order.items.all():
+                order_item_decorate(item, order)
+        return render(request, "orders/order_list.html", {"orders": orders})
 
 
 class SellerSalesView(SellerRequiredMixin, View):

@@ -94,6 +94,7 @@ from payments.tasks import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
@@ -256,7 +257,9 @@ class MoneyMachine(RuleBasedStateMachine):
         outage = ("create_checkout_session", GatewayUnavailable) if provider_down == 0 else None
         with self.step(outage):
             try:
-                order = order_create_from_cart(cart=cart, buyer=None, email="buyer@example.com")
+                order = order_create_from_cart(
+                    cart=cart, buyer=None, email="buyer@example.com", ship_to_country="US"
+                )
             except ApplicationError:
                 return  # out of stock, or a seller not ready: nothing happened
             self.orders.append(order.pk)
@@ -280,7 +283,7 @@ class MoneyMachine(RuleBasedStateMachine):
         if lose_event == 0:
             lose.append(stripe_event_process_task)
         with self.step(outage, lose=lose):
-            simulator_session_pay(session_id=session.id)
+            simulator_session_pay(session_id=session.id, shipping=SIM_SHIPPING)
 
     @precondition(lambda self: self.orders)
     @rule(index=picks)
