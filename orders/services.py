@@ -700,7 +700,6 @@ def _fulfillment_email(item_id: int, step: str) -> None:
 def order_item_send_fulfillment_email(*, item_id: int, step: str) -> None:
     from messaging.services import email_send
     from orders.emails import order_buyer_url
-
     from orders.tracking import carrier_name, tracking_url
 
     item = OrderItem.objects.select_related("order").get(pk=item_id)
