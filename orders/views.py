@@ -235,6 +235,8 @@ class SellerSaleDetailView(SellerRequiredMixin, View):
             raise Http404("No such sale.")
         order, items = found
         shows_address = any(i.kind == "PHYSICAL" for i in items)
+        if self.slip and not shows_address:
+            raise Http404("Nothing of yours to ship on this order.")
         return render(
             request,
             "orders/packing_slip.html" if self.slip else "orders/seller_sale_detail.html",
