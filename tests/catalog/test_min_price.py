@@ -45,9 +45,7 @@ def test_the_minimum_follows_site_config_and_an_edit_below_it_is_refused():
 
 
 def test_the_form_says_so_too():
-    form = ListingForm(
-        {"title": "x", "category": category().pk, "price": "0.75"}, kind="FILE"
-    )
+    form = ListingForm({"title": "x", "category": category().pk, "price": "0.75"}, kind="FILE")
     assert not form.is_valid()
     assert form.errors["price"] == ["A paid item costs at least $1.00 (or 0 for a free file)."]
 
