@@ -193,7 +193,7 @@ def test_shipped_items_are_delivered_automatically_after_n_days(
 def test_a_quantity_above_stock_is_refused_when_set():
     product = _live(physical=True, stock_quantity=3)
     cart = {str(product.pk): 1}
-    with pytest.raises(ApplicationError, match="Only 3 in stock; your cart keeps 1."):
+    with pytest.raises(ApplicationError, match=r"Only 3 in stock; your cart keeps 1\."):
         cart_set_quantity(cart=cart, product_id=product.pk, quantity=4)
     assert cart == {str(product.pk): 1}
     assert cart_set_quantity(cart=cart, product_id=product.pk, quantity=3) == {str(product.pk): 3}

@@ -50,7 +50,7 @@ def test_cancel_on_the_payment_page_restores_the_cart_and_the_stock(
 
 def test_letting_it_expire_also_comes_back_to_the_cart(client, django_capture_on_commit_callbacks):
     printed, file = _live(physical=True, stock_quantity=5), _live()
-    order, pay_url = _checkout(client, printed, file)
+    _order, pay_url = _checkout(client, printed, file)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(pay_url, {"action": "expire"}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("orders:cart")
