@@ -241,3 +241,15 @@ def test_a_line_that_does_not_ship_to_the_country_is_marked_and_checkout_refuses
     assert response.status_code == 400
     assert "Does not ship to France." in response.content.decode()
     assert not product.order_items.exists()
+
+
+def test_only_the_printed_items_seller_gets_the_address_in_the_sale_email(two_shop_order):
+    from orders.emails import order_send_paid_emails
+
+    order, printed, file, _ = two_shop_order
+    order_send_paid_emails(order_id=order.pk)
+    to_printer = next(m for m in mail.outbox if m.to == [printed.seller.email])
+    to_designer = next(m for m in mail.outbox if m.to == [file.seller.email])
+    assert STREET in to_printer.body and "Please dispatch by" in to_printer.body
+    assert f"/seller/sales/orders/{order.pk}/" in to_printer.body
+    assert STREET not in to_designer.body and "Ship to" not in to_designer.body
