@@ -3,7 +3,16 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.markdown import render_markdown
-from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory, Tag
+from catalog.models import (
+    Category,
+    DigitalAsset,
+    Product,
+    ProductImage,
+    ProductSlugHistory,
+    ShippingProfile,
+    ShippingRate,
+    Tag,
+)
 from marketplace.templatetags.money import format_money
 
 
@@ -74,7 +83,7 @@ class ProductAdmin(admin.ModelAdmin):
         "taken_down_at",
         "price_cents",
         "currency",
-        "shipping_cents",
+        "shipping_profile",
         "download_count",
         "trending_score",
         "rating_count",
@@ -145,3 +154,25 @@ class ProductImageAdmin(admin.ModelAdmin):
 
 
 admin.site.register(ProductSlugHistory)
+
+
+class ShippingRateInline(admin.TabularInline):
+    model = ShippingRate
+    extra = 0
+
+
+@admin.register(ShippingProfile)
+class ShippingProfileAdmin(admin.ModelAdmin):
+    """Sellers edit their profiles in their workspace; staff may read and correct."""
+
+    list_display = [
+        "name",
+        "seller",
+        "origin_country",
+        "processing_min_days",
+        "processing_max_days",
+    ]
+    search_fields = ["name", "seller__email"]
+    raw_id_fields = ["seller"]
+    list_select_related = ["seller"]
+    inlines = [ShippingRateInline]

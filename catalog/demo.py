@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from catalog import services
 from catalog.category_tree import ensure_category_tree
-from catalog.models import Category, License, Product
+from catalog.models import Category, License, Product, ShippingProfile
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 
@@ -338,6 +338,56 @@ def _description(title: str, kind: str) -> str:
     )
 
 
+# Each demo shop's shipping profile: (origin, processing min, max, free over cents,
+# [(country or "" for everywhere else, first item cents, additional item cents)]).
+DEMO_SHIPPING: dict[str, tuple] = {
+    "maple@demo.homecraft3d.test": (
+        "US",
+        1,
+        3,
+        7500,
+        [("US", 495, 150), ("CA", 1195, 300), ("", 1995, 500)],
+    ),
+    "orbit@demo.homecraft3d.test": (
+        "CA",
+        2,
+        4,
+        None,
+        [("CA", 795, 200), ("US", 1195, 300), ("", 2495, 600)],
+    ),
+    "gearhead@demo.homecraft3d.test": (
+        "GB",
+        1,
+        2,
+        10000,
+        [("GB", 395, 100), ("", 1895, 400)],
+    ),
+    "cosplay@demo.homecraft3d.test": (
+        "US",
+        3,
+        5,
+        None,
+        [("US", 695, 200), ("CA", 1495, 400)],
+    ),
+}
+
+
+def _demo_shipping_profile(seller: User) -> ShippingProfile | None:
+    existing = ShippingProfile.objects.filter(seller=seller).first()
+    if existing is not None or seller.email not in DEMO_SHIPPING:
+        return existing
+    origin, low, high, free_over, rates = DEMO_SHIPPING[seller.email]
+    return services.shipping_profile_create(
+        seller=seller,
+        name="Standard parcels",
+        origin_country=origin,
+        processing_min_days=low,
+        processing_max_days=high,
+        free_over_cents=free_over,
+        rates=[services.RateInput(c, first, extra) for c, first, extra in rates],
+    )
+
+
 def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, stdout=None) -> int:
     """Create the demo listings that do not exist yet; returns how many were created.
 
@@ -350,6 +400,7 @@ def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, std
         seller = User.objects.get(email=email)
         if email in READY_SELLERS and make_seller_ready is not None:
             make_seller_ready(seller)
+        profile = _demo_shipping_profile(seller)
         for index, (title, category_slug, kind, price, shape, license_) in enumerate(listings):
             if Product.objects.filter(seller=seller, title=title).exists():
                 continue
@@ -377,10 +428,8 @@ def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, std
                     "material": ["PLA", "PETG", "ASA", "Resin"][index % 4],
                     "colour": ["Terracotta", "Graphite", "Forest green", "Bone white"][index % 4],
                     "weight_grams": 80 + 40 * index,
-                    "stock_quantity": [5, 2, 0, 12][index % 4],
-                    "shipping_cents": 495,
-                    "processing_days": 3,
-                    "ships_from": "US",
+                    "stock_quantity": [5, 2, 1, 12][index % 4],
+                    "shipping_profile": profile,
                 }
             product = services.product_create(
                 seller=seller,

@@ -2,8 +2,10 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import MinValueValidator
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
-from catalog.models import Category, License, Product
+from catalog.models import Category, License, Product, ShippingProfile
 
 
 def cents_from_amount(amount: Decimal | None) -> int | None:
@@ -112,43 +114,58 @@ class ListingForm(forms.Form):
     stock_quantity = forms.IntegerField(
         label="In stock", required=False, min_value=0, max_value=100_000
     )
-    shipping = MoneyField(label="Shipping (USD)", required=False)
-    processing_days = forms.IntegerField(
-        label="Processing time (days)", required=False, min_value=0, max_value=90
-    )
-    ships_from = forms.CharField(
-        label="Ships from",
+    shipping_profile = forms.ModelChoiceField(
+        label="Shipping profile",
+        queryset=ShippingProfile.objects.none(),
         required=False,
-        min_length=2,
-        max_length=2,
-        help_text="Two-letter country code, e.g. US, GB, DE.",
+        empty_label="Choose a shipping profile…",
+        help_text="Where it ships from, how fast, and what each destination costs. "
+        "Manage profiles under Shipping.",
     )
 
     FILE_ONLY = Product.FILE_FIELDS
-    # The form takes shipping as an amount; the model stores shipping_cents.
-    PHYSICAL_ONLY = tuple(
-        "shipping" if name == "shipping_cents" else name for name in Product.PHYSICAL_FIELDS
-    )
+    PHYSICAL_ONLY = Product.PHYSICAL_FIELDS
 
-    def __init__(self, *args, kind: str, product: Product | None = None, **kwargs):
+    def __init__(self, *args, kind: str, product: Product | None = None, seller=None, **kwargs):
+        from marketplace.selectors import site_config_get
+
         if product is not None and "initial" not in kwargs:
             kwargs["initial"] = self.initial_from(product)
         super().__init__(*args, **kwargs)
+        owner = seller if seller is not None else getattr(product, "seller", None)
+        if owner is not None:
+            self.fields["shipping_profile"].queryset = ShippingProfile.objects.filter(seller=owner)
         self.kind = kind
+        minimum = Decimal(site_config_get().min_price_cents) / 100
+        self.min_price = minimum
         for name in self.PHYSICAL_ONLY if kind == Product.Kind.FILE else self.FILE_ONLY:
             del self.fields[name]
         if product is None:
             del self.fields["slug"]
         if kind == Product.Kind.PHYSICAL:
-            self.fields["price"].help_text = "Printed items cannot be free."
-            self.fields["price"].validators.append(MinValueValidator(Decimal("0.50")))
+            self.fields[
+                "price"
+            ].help_text = f"At least ${minimum:.2f}; printed items cannot be free."
+            self.fields["price"].validators.append(MinValueValidator(minimum))
+        else:
+            self.fields[
+                "price"
+            ].help_text = f"0 makes the file free; otherwise at least ${minimum:.2f}."
+
+    def clean_price(self):
+        price = self.cleaned_data["price"]
+        if price is not None and 0 < price < self.min_price:
+            raise forms.ValidationError(
+                f"A paid item costs at least ${self.min_price:.2f} (or 0 for a free file)."
+            )
+        return price
 
     @staticmethod
     def initial_from(product: Product) -> dict:
         editable = Product.COMMON_FIELDS + Product.FILE_FIELDS + Product.PHYSICAL_FIELDS
         initial = {name: getattr(product, name) for name in (*editable, "slug")}
         initial["price"] = amount_from_cents(product.price_cents)
-        initial["shipping"] = amount_from_cents(product.shipping_cents)
+        initial["shipping_profile"] = product.shipping_profile_id
         initial["tags"] = ", ".join(t.name for t in product.tags.all())
         return initial
 
@@ -164,11 +181,9 @@ class ListingForm(forms.Form):
         """cleaned_data in the shape the catalog services take (amounts in cents)."""
         data = dict(self.cleaned_data)
         data["price_cents"] = cents_from_amount(data.pop("price"))
-        if "shipping" in data:
-            data["shipping_cents"] = cents_from_amount(data.pop("shipping"))
         if "stock_quantity" in data and data["stock_quantity"] is None:
             data["stock_quantity"] = 0
-        for name in ("print_material", "material", "colour", "ships_from", "license"):
+        for name in ("print_material", "material", "colour", "license"):
             if name in data and data[name] is None:
                 data[name] = ""
         if "slug" in data and not data["slug"]:
@@ -256,3 +271,111 @@ class BrowseForm(forms.Form):
         if low is not None and high is not None and low > high:
             self.add_error("max_price", "The maximum is below the minimum.")
         return data
+
+
+class ShippingProfileForm(forms.Form):
+    """A shipping profile's own fields (the destinations are `ShippingRateFormSet`)."""
+
+    name = forms.CharField(max_length=80, help_text="For you, e.g. “Small parcels”.")
+    origin_country = LazyTypedChoiceField(label="Ships from", choices=countries)
+    processing_min_days = forms.IntegerField(
+        label="Processing time from (business days)", min_value=0, max_value=60, initial=1
+    )
+    processing_max_days = forms.IntegerField(
+        label="to (business days)", min_value=0, max_value=60, initial=3
+    )
+    free_over = MoneyField(
+        label="Free shipping over (USD)",
+        required=False,
+        min_value=Decimal("0.01"),
+        help_text="Optional: free when the buyer's printed items from you reach this amount.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("processing_min_days"), data.get("processing_max_days")
+        if low is not None and high is not None and high < low:
+            self.add_error("processing_max_days", "Must not be shorter than the first number.")
+        return data
+
+    @staticmethod
+    def initial_from(profile: ShippingProfile) -> dict:
+        return {
+            "name": profile.name,
+            "origin_country": profile.origin_country.code,
+            "processing_min_days": profile.processing_min_days,
+            "processing_max_days": profile.processing_max_days,
+            "free_over": amount_from_cents(profile.free_over_cents),
+        }
+
+    def service_values(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["free_over_cents"] = cents_from_amount(data.pop("free_over"))
+        return data
+
+
+EVERYWHERE_ELSE = "*"
+
+
+class ShippingRateForm(forms.Form):
+    """One destination: a country, or everywhere else, and its two rates."""
+
+    country = LazyTypedChoiceField(
+        label="Destination",
+        required=False,
+        choices=[("", "—"), (EVERYWHERE_ELSE, "Everywhere else"), *countries],
+    )
+    first_item = MoneyField(label="First item (USD)", required=False)
+    additional_item = MoneyField(label="Each additional item (USD)", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("country") and data.get("first_item") is None:
+            self.add_error("first_item", "Enter the first item's rate (0 for free).")
+        if data.get("country") and data.get("additional_item") is None:
+            data["additional_item"] = Decimal("0")
+        return data
+
+
+class _BaseRateFormSet(forms.BaseFormSet):
+    def rates(self):
+        from catalog.services import RateInput
+
+        rates = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if not data.get("country"):
+                continue
+            rates.append(
+                RateInput(
+                    country="" if data["country"] == EVERYWHERE_ELSE else data["country"],
+                    first_item_cents=cents_from_amount(data["first_item"]),
+                    additional_item_cents=cents_from_amount(data["additional_item"]),
+                )
+            )
+        return rates
+
+    def clean(self):
+        if any(self.errors):
+            return
+        seen = [r.country for r in self.rates()]
+        if not seen:
+            raise forms.ValidationError("Add at least one destination.")
+        if len(seen) != len(set(seen)):
+            raise forms.ValidationError("Each destination may appear only once.")
+
+
+ShippingRateFormSet = forms.formset_factory(
+    ShippingRateForm, formset=_BaseRateFormSet, extra=3, max_num=60, validate_max=True
+)
+
+
+def rate_initial(profile: ShippingProfile) -> list[dict]:
+    return [
+        {
+            "country": rate.country.code or EVERYWHERE_ELSE,
+            "first_item": amount_from_cents(rate.first_item_cents),
+            "additional_item": amount_from_cents(rate.additional_item_cents),
+        }
+        for rate in profile.rates.all()
+    ]

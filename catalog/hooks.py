@@ -13,6 +13,7 @@ registration order, which is `INSTALLED_APPS` order (lower layers first).
 | product view | analytics | the throttled VIEW signal on the product page |
 | search miss | analytics | counting searches with no results |
 | download entitlement | downloads | the product page's "Download" button |
+| file purchased | orders | "You already own this file" instead of "Add to cart" |
 | listing metrics | orders, downloads | the seller's listings table (units sold, downloads) |
 | review evidence | orders, downloads | who may review: a paid line, or a free download |
 | review reports | moderation | the report form and "you reported this" on reviews |
@@ -28,6 +29,7 @@ _engagement: list[Callable[..., Any]] = []
 _product_view: list[Callable[..., Any]] = []
 _search_miss: list[Callable[..., Any]] = []
 _download_entitlement: list[Callable[..., bool]] = []
+_file_purchased: list[Callable[..., bool]] = []
 _listing_metrics: list[Callable[[list[int]], dict[int, dict[str, int]]]] = []
 _review_evidence: list[Callable[..., "ReviewEvidence | None"]] = []
 _review_reports: list[Callable[..., "ReviewReports"]] = []
@@ -90,6 +92,15 @@ def register_download_entitlement(fn: Callable[..., bool]) -> Callable[..., bool
 
 def product_download_entitled(*, product, user) -> bool:
     return any(fn(product=product, user=user) for fn in _download_entitlement)
+
+
+def register_file_purchased(fn: Callable[..., bool]) -> Callable[..., bool]:
+    """`fn(product=, user=) -> bool`: has `user` already bought this FILE listing?"""
+    return _add(_file_purchased, fn)
+
+
+def product_file_purchased(*, product, user) -> bool:
+    return any(fn(product=product, user=user) for fn in _file_purchased)
 
 
 def register_listing_metrics(

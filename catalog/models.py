@@ -4,6 +4,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django_countries.fields import CountryField
 
 from marketplace.storage import private_storage
 
@@ -105,9 +106,7 @@ class Product(models.Model):
         "colour",
         "weight_grams",
         "stock_quantity",
-        "shipping_cents",
-        "processing_days",
-        "ships_from",
+        "shipping_profile",
     )
 
     seller = models.ForeignKey(
@@ -168,11 +167,14 @@ class Product(models.Model):
     colour = models.CharField(max_length=60, blank=True)
     weight_grams = models.PositiveIntegerField(null=True, blank=True)
     stock_quantity = models.PositiveIntegerField(default=0)
-    shipping_cents = models.BigIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(0)]
+    # Where it ships from, how long it takes and what shipping costs, per destination.
+    shipping_profile = models.ForeignKey(
+        "ShippingProfile",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
     )
-    processing_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    ships_from = models.CharField("ships from (country code)", max_length=2, blank=True)
 
     # Fed by later capabilities (downloads, discovery). Counters change only with F().
     download_count = models.BigIntegerField(default=0, editable=False)
@@ -204,10 +206,6 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="FILE") | Q(price_cents__gt=0),
                 name="product_physical_not_free",
-            ),
-            models.CheckConstraint(
-                condition=Q(shipping_cents__isnull=True) | Q(shipping_cents__gte=0),
-                name="product_shipping_gte_0",
             ),
         ]
 
@@ -453,3 +451,79 @@ class WishlistItem(models.Model):
 
     def __str__(self) -> str:
         return f"Wishlist {self.product_id} for {self.user_id}"
+
+
+class ShippingProfile(models.Model):
+    """How a seller ships printed items: from where, how fast, and what it costs to
+    each destination. Every printed listing uses one (`Product.shipping_profile`).
+
+    The shipping of a seller's part of an order is computed from these rows by one
+    function, `catalog.shipping.seller_shipping_quote`, and snapshotted on the order.
+    """
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shipping_profiles"
+    )
+    name = models.CharField(max_length=80, help_text="For you, e.g. “Small parcels”.")
+    origin_country = CountryField("ships from")
+    processing_min_days = models.PositiveSmallIntegerField(
+        "processing time from (business days)", default=1, validators=[MaxValueValidator(60)]
+    )
+    processing_max_days = models.PositiveSmallIntegerField(
+        "processing time to (business days)", default=3, validators=[MaxValueValidator(60)]
+    )
+    currency = models.CharField(max_length=3, default="usd")
+    free_over_cents = models.BigIntegerField(
+        "free shipping over (cents)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Free shipping when the buyer's items from you add up to at least this.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["seller_id", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processing_max_days__gte=models.F("processing_min_days")),
+                name="shippingprofile_processing_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(free_over_cents__isnull=True) | Q(free_over_cents__gt=0),
+                name="shippingprofile_free_over_gt_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def processing_label(self) -> str:
+        if self.processing_min_days == self.processing_max_days:
+            days = self.processing_max_days
+            return f"{days} business day{'s' if days != 1 else ''}"
+        return f"{self.processing_min_days}–{self.processing_max_days} business days"
+
+
+class ShippingRate(models.Model):
+    """What one destination costs: `country`, or every other country when blank."""
+
+    profile = models.ForeignKey(ShippingProfile, on_delete=models.CASCADE, related_name="rates")
+    country = CountryField(blank=True, help_text="Blank: everywhere else.")
+    first_item_cents = models.BigIntegerField(validators=[MinValueValidator(0)])
+    additional_item_cents = models.BigIntegerField(validators=[MinValueValidator(0)])
+
+    class Meta:
+        ordering = ["profile_id", "country"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "country"], name="shippingrate_unique"),
+            models.CheckConstraint(
+                condition=Q(first_item_cents__gte=0) & Q(additional_item_cents__gte=0),
+                name="shippingrate_amounts_gte_0",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.country.name if self.country else 'Everywhere else'}"

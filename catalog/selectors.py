@@ -5,7 +5,14 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from catalog import hooks
-from catalog.models import Category, DigitalAsset, Product, ProductImage, ProductSlugHistory
+from catalog.models import (
+    Category,
+    DigitalAsset,
+    Product,
+    ProductImage,
+    ProductSlugHistory,
+    ShippingProfile,
+)
 from catalog.services import publish_checklist
 from marketplace.models import User
 from marketplace.selectors import seller_can_be_paid
@@ -159,3 +166,16 @@ def category_tree() -> list[Category]:
         .order_by("position")
         .prefetch_related(Prefetch("children", queryset=Category.objects.order_by("position")))
     )
+
+
+def shipping_profiles_for_seller(*, seller: User) -> list[ShippingProfile]:
+    """The seller's profiles with their destinations and how many listings use each."""
+    return list(
+        ShippingProfile.objects.filter(seller=seller)
+        .prefetch_related("rates")
+        .annotate(listing_count=Count("products"))
+    )
+
+
+def shipping_profile_get_for_seller(*, seller: User, pk: int) -> ShippingProfile | None:
+    return ShippingProfile.objects.prefetch_related("rates").filter(seller=seller, pk=pk).first()

@@ -24,12 +24,15 @@ from catalog.models import (
     Product,
     ProductImage,
     ProductSlugHistory,
+    ShippingProfile,
+    ShippingRate,
     Tag,
 )
 from catalog.validation import validate_digital_file
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from marketplace.selectors import seller_can_be_paid, site_config_get
+from marketplace.templatetags.money import format_money
 from marketplace.uploads import normalize_image, validate_image_upload
 
 MAX_IMAGES_PER_PRODUCT = 12
@@ -83,9 +86,8 @@ def publish_checklist(
     else:
         items += [
             ChecklistItem("Set a price", product.price_cents > 0),
-            ChecklistItem("Set a shipping price", product.shipping_cents is not None),
-            ChecklistItem("Set the processing time", product.processing_days is not None),
-            ChecklistItem("Say which country it ships from", bool(product.ships_from)),
+            ChecklistItem("Choose a shipping profile", product.shipping_profile_id is not None),
+            ChecklistItem("Have at least one in stock", product.stock_quantity > 0),
             ChecklistItem("Connect Stripe to sell paid items", seller_ready),
         ]
     return PublishChecklist(items)
@@ -139,8 +141,14 @@ def _apply_fields(product: Product, values: dict) -> None:
             setattr(product, name, values[name])
     if product.kind == Product.Kind.PHYSICAL and product.price_cents == 0:
         raise ApplicationError("A printed item needs a price: only digital files can be free.")
-    if product.ships_from:
-        product.ships_from = product.ships_from.upper()
+    minimum = site_config_get().min_price_cents
+    if 0 < product.price_cents < minimum:
+        raise ApplicationError(
+            f"A paid item costs at least {format_money(minimum, product.currency)}"
+            + (" (or 0 for a free file)." if product.is_file else ".")
+        )
+    if product.shipping_profile_id and product.shipping_profile.seller_id != product.seller_id:
+        raise ApplicationError("Choose one of your own shipping profiles.")
     product.description_html = render_markdown(product.description)
 
 
@@ -508,3 +516,85 @@ __all__ = [
     "product_update",
     "publish_checklist",
 ]
+
+
+# ------------------------------------------------------------------------------
+# Shipping profiles
+# ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RateInput:
+    country: str  # "" = everywhere else
+    first_item_cents: int
+    additional_item_cents: int
+
+
+def _profile_apply(profile: ShippingProfile, *, rates: list[RateInput], values: dict) -> None:
+    for name in (
+        "name",
+        "origin_country",
+        "processing_min_days",
+        "processing_max_days",
+        "free_over_cents",
+    ):
+        if name in values:
+            setattr(profile, name, values[name])
+    profile.name = (profile.name or "").strip()
+    if not rates:
+        raise ApplicationError("Add at least one destination.")
+    countries_seen = [r.country for r in rates]
+    if len(set(countries_seen)) != len(countries_seen):
+        raise ApplicationError("Each destination may appear only once.")
+    if any(r.first_item_cents < 0 or r.additional_item_cents < 0 for r in rates):
+        raise ApplicationError("Shipping rates cannot be negative.")
+    if profile.processing_max_days < profile.processing_min_days:
+        raise ApplicationError("The longest processing time is shorter than the shortest.")
+    try:
+        profile.full_clean(exclude=["seller"])
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+    profile.save()
+    profile.rates.all().delete()
+    for rate in rates:
+        row = ShippingRate(
+            profile=profile,
+            country=rate.country,
+            first_item_cents=rate.first_item_cents,
+            additional_item_cents=rate.additional_item_cents,
+        )
+        try:
+            row.full_clean(exclude=["profile"])
+        except ValidationError as exc:
+            raise ApplicationError(" ".join(exc.messages), extra=exc.message_dict) from exc
+        row.save()
+
+
+@transaction.atomic
+def shipping_profile_create(*, seller: User, rates: list[RateInput], **values) -> ShippingProfile:
+    """A seller's new shipping profile with its destinations (one transaction)."""
+    profile = ShippingProfile(seller=seller, currency=settings.DEFAULT_CURRENCY)
+    _profile_apply(profile, rates=rates, values=values)
+    return profile
+
+
+@transaction.atomic
+def shipping_profile_update(
+    *, profile: ShippingProfile, rates: list[RateInput], **values
+) -> ShippingProfile:
+    """Change a profile and replace its destinations. Past orders keep their snapshot;
+    listings on this profile are priced by it from now on."""
+    profile = ShippingProfile.objects.select_for_update().get(pk=profile.pk)
+    _profile_apply(profile, rates=rates, values=values)
+    return profile
+
+
+@transaction.atomic
+def shipping_profile_delete(*, profile: ShippingProfile) -> None:
+    """Delete a profile no listing uses (a listing must always have one to be sold)."""
+    profile = ShippingProfile.objects.select_for_update().get(pk=profile.pk)
+    in_use = profile.products.count()
+    if in_use:
+        raise ApplicationError(
+            f"{in_use} listing{'s use' if in_use != 1 else ' uses'} this profile; "
+            "move them to another one first."
+        )
+    profile.delete()

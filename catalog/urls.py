@@ -14,6 +14,22 @@ urlpatterns = [
     path("search/", views.BrowseView.as_view(), name="search"),
     path("search/suggest/", views.search_suggest, name="search-suggest"),
     path("seller/listings/", views.SellerListingListView.as_view(), name="seller-listing-list"),
+    path("seller/shipping/", views.SellerShippingListView.as_view(), name="seller-shipping-list"),
+    path(
+        "seller/shipping/new/",
+        views.SellerShippingEditView.as_view(),
+        name="seller-shipping-create",
+    ),
+    path(
+        "seller/shipping/<id:pk>/edit/",
+        views.SellerShippingEditView.as_view(),
+        name="seller-shipping-update",
+    ),
+    path(
+        "seller/shipping/<id:pk>/delete/",
+        views.SellerShippingDeleteView.as_view(),
+        name="seller-shipping-delete",
+    ),
     path(
         "seller/listings/new/",
         views.SellerListingCreateView.as_view(),

@@ -6,8 +6,16 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from catalog import hooks, services
-from catalog.forms import BrowseForm, DigitalAssetUploadForm, ListingForm, ProductImageUploadForm
-from catalog.models import Category, Product
+from catalog.forms import (
+    BrowseForm,
+    DigitalAssetUploadForm,
+    ListingForm,
+    ProductImageUploadForm,
+    ShippingProfileForm,
+    ShippingRateFormSet,
+    rate_initial,
+)
+from catalog.models import Category, Product, ShippingProfile
 from catalog.reviews import product_reviews_context
 from catalog.search import (
     SORTS,
@@ -29,6 +37,8 @@ from catalog.selectors import (
     product_list_for_seller,
     product_list_for_shop,
     product_live_assets,
+    shipping_profile_get_for_seller,
+    shipping_profiles_for_seller,
 )
 from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin
@@ -117,6 +127,9 @@ class ProductDetailView(View):
                 "preview_asset": previews[0] if previews else None,
                 "is_owner": is_owner,
                 "can_download": can_download,
+                "owned": product.is_file
+                and not is_owner
+                and hooks.product_file_purchased(product=product, user=request.user),
                 "seller_profile": getattr(product.seller, "seller_profile", None),
                 **product_reviews_context(product=product, user=request.user),
                 "more_like_this": annotate_trending_badge(
@@ -225,7 +238,7 @@ class SellerListingCreateView(SellerRequiredMixin, View):
         return render(
             request,
             "catalog/seller/listing_form.html",
-            {"form": ListingForm(kind=kind), "kind": kind, "creating": True},
+            {"form": ListingForm(kind=kind, seller=request.user), "kind": kind, "creating": True},
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -233,7 +246,7 @@ class SellerListingCreateView(SellerRequiredMixin, View):
         if kind is None:
             messages.error(request, "Choose whether you sell a digital file or a printed item.")
             return render(request, "catalog/seller/listing_kind.html", status=400)
-        form = ListingForm(request.POST, kind=kind)
+        form = ListingForm(request.POST, kind=kind, seller=request.user)
         if form.is_valid():
             try:
                 product = services.product_create(
@@ -405,3 +418,80 @@ class SellerAssetDeleteView(SellerProductMixin, View):
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect(reverse("catalog:seller-listing-update", kwargs={"pk": pk}) + "#uploads")
+
+
+# ------------------------------------------------------------------------------
+# Seller workspace: shipping profiles (only the seller's own; anyone else's is a 404)
+# ------------------------------------------------------------------------------
+class SellerShippingListView(SellerRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request,
+            "catalog/seller/shipping_list.html",
+            {"profiles": shipping_profiles_for_seller(seller=request.user)},
+        )
+
+
+class SellerShippingEditView(SellerRequiredMixin, View):
+    """Create (no pk) or edit one of the seller's shipping profiles."""
+
+    def _profile(self, pk: int | None) -> ShippingProfile | None:
+        if pk is None:
+            return None
+        profile = shipping_profile_get_for_seller(seller=self.request.user, pk=pk)
+        if profile is None:
+            raise Http404("No such shipping profile.")
+        return profile
+
+    def _render(self, request, profile, form, rates, status=200):
+        return render(
+            request,
+            "catalog/seller/shipping_form.html",
+            {"profile": profile, "form": form, "rates": rates},
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        profile = self._profile(pk)
+        if profile is None:
+            form = ShippingProfileForm()
+            rates = ShippingRateFormSet(prefix="rates")
+        else:
+            form = ShippingProfileForm(initial=ShippingProfileForm.initial_from(profile))
+            rates = ShippingRateFormSet(prefix="rates", initial=rate_initial(profile))
+        return self._render(request, profile, form, rates)
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        profile = self._profile(pk)
+        form = ShippingProfileForm(request.POST)
+        rates = ShippingRateFormSet(request.POST, prefix="rates")
+        if form.is_valid() and rates.is_valid():
+            try:
+                if profile is None:
+                    services.shipping_profile_create(
+                        seller=request.user, rates=rates.rates(), **form.service_values()
+                    )
+                else:
+                    services.shipping_profile_update(
+                        profile=profile, rates=rates.rates(), **form.service_values()
+                    )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Shipping profile saved.")
+                return redirect("catalog:seller-shipping-list")
+        return self._render(request, profile, form, rates, status=400)
+
+
+class SellerShippingDeleteView(SellerRequiredMixin, View):
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        profile = shipping_profile_get_for_seller(seller=request.user, pk=pk)
+        if profile is None:
+            raise Http404("No such shipping profile.")
+        try:
+            services.shipping_profile_delete(profile=profile)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"“{profile.name}” deleted.")
+        return redirect("catalog:seller-shipping-list")

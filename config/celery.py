@@ -60,6 +60,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("payments.tasks.payment_refunds_retry_due_task"),
         name="payment-refunds-retry-due",
     )
+    # Shipped printed items the buyer never confirmed (SiteConfig.auto_deliver_after_days).
+    sender.add_periodic_task(
+        crontab(minute=23, hour="*/6"),
+        sender.signature("orders.tasks.order_items_auto_deliver_task"),
+        name="orders-auto-deliver",
+    )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(
         300.0,

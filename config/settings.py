@@ -43,6 +43,7 @@ THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
     "storages",
+    "django_countries",
 ]
 LOCAL_APPS = [
     "marketplace",

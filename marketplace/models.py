@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django_countries.fields import CountryField
 
 from marketplace.uploads import validate_avatar
 
@@ -56,6 +57,10 @@ class User(AbstractUser):
         help_text="Kept current by payments (its Stripe account is ready): paid listings "
         "of this seller can be bought. Read by catalog and checkout instead of payments.",
     )
+
+    # Where this buyer last chose to ship printed items (the cart's "Ship to"); the
+    # session's choice wins while it lasts. Written by orders' ship-to service.
+    ship_to_country = CountryField("ships to", blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -151,6 +156,26 @@ class SiteConfig(models.Model):
         help_text="A buyer who asks within the window for a file they never downloaded is "
         "refunded without waiting for the seller. Once downloaded, the seller or staff decide.",
     )
+    min_price_cents = models.PositiveIntegerField(
+        "minimum price of a paid item (cents)",
+        default=100,
+        validators=[MinValueValidator(50)],
+        help_text="A paid listing costs at least this; 0 (free) stays allowed for files. "
+        "Never below Stripe's minimum charge, 50 cents in usd.",
+    )
+    fee_fixed_cents = models.PositiveIntegerField(
+        "fixed fee per seller order (cents)",
+        default=0,
+        help_text="Added to the percentage fee once per seller of an order, split over "
+        "that seller's lines by subtotal; never more than a line's subtotal. Snapshotted.",
+    )
+    auto_deliver_after_days = models.PositiveIntegerField(
+        "mark delivered after (days)",
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text="A shipped printed item the buyer has not confirmed is marked delivered "
+        "this many days after it shipped.",
+    )
     # Prefixes every idempotency key we send Stripe (unless STRIPE_IDEMPOTENCY_PREFIX is
     # set), so two installations, or a reset database, sharing one Stripe account never
     # replay each other's keys. A new database gets a new value.
@@ -164,6 +189,14 @@ class SiteConfig(models.Model):
             models.CheckConstraint(condition=models.Q(pk=1), name="siteconfig_singleton"),
             models.CheckConstraint(
                 condition=models.Q(fee_bps__lte=10_000), name="siteconfig_fee_bps_lte_100pct"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_price_cents__gte=50),
+                name="siteconfig_min_price_gte_stripe_minimum",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(auto_deliver_after_days__gte=1),
+                name="siteconfig_auto_deliver_gte_1",
             ),
             models.CheckConstraint(
                 condition=models.Q(trending_window_days__gte=1),

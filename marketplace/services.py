@@ -107,3 +107,10 @@ def seller_profile_update(
     except IntegrityError as exc:
         raise ApplicationError("That shop address was just taken. Choose another.") from exc
     return profile
+
+
+def user_ship_to_country_set(*, user: User, country: str) -> None:
+    """Remember where this account ships printed items (the cart's "Ship to")."""
+    if user.is_authenticated and user.ship_to_country != country:
+        User.objects.filter(pk=user.pk).update(ship_to_country=country)
+        user.ship_to_country = country

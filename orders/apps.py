@@ -12,10 +12,11 @@ class OrdersConfig(AppConfig):
         from catalog import hooks as catalog_hooks
         from marketplace import hooks as marketplace_hooks
         from orders.reviews import order_review_request_send, review_evidence_from_purchase
-        from orders.selectors import listing_metrics_units_sold
+        from orders.selectors import file_purchased_by, listing_metrics_units_sold
         from orders.services import orders_attach_guest_orders
 
         marketplace_hooks.register_email_confirmed(orders_attach_guest_orders)
         catalog_hooks.register_review_evidence(review_evidence_from_purchase)
         catalog_hooks.register_review_request(order_review_request_send)
         catalog_hooks.register_listing_metrics(listing_metrics_units_sold)
+        catalog_hooks.register_file_purchased(file_purchased_by)

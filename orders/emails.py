@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from messaging.services import email_send
 from orders.models import Order
-from orders.selectors import items_by_seller
+from orders.selectors import items_by_seller, order_item_decorate
 
 
 def order_buyer_url(order: Order) -> str:
@@ -23,6 +23,9 @@ def order_send_paid_emails(*, order_id: int) -> None:
         context={"order": order, "items": items, "order_path": order_buyer_url(order)},
     )
     for seller, seller_items in items_by_seller(items).items():
+        printed = [i for i in seller_items if i.kind == "PHYSICAL"]
+        for item in printed:
+            order_item_decorate(item, order)
         email_send(
             key=f"new-sale-order-{order.pk}-seller-{seller.pk}",
             to=seller.email,
@@ -32,6 +35,10 @@ def order_send_paid_emails(*, order_id: int) -> None:
                 "items": seller_items,
                 "seller": seller,
                 "payable_cents": sum(i.seller_payable_cents for i in seller_items),
+                # Only a seller of printed items on this order gets the address.
+                "ship_lines": order.ship_address_lines if printed else [],
+                "dispatch_by": min((i.dispatch_by for i in printed if i.dispatch_by), default=None),
+                "sale_path": reverse("orders:seller-sale-detail", kwargs={"order_pk": order.pk}),
             },
         )
 

@@ -1,4 +1,8 @@
 from django import forms
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from orders.tracking import CARRIER_CHOICES, OTHER
 
 
 class CartAddForm(forms.Form):
@@ -19,5 +23,30 @@ class CheckoutForm(forms.Form):
 
 
 class ShipForm(forms.Form):
-    carrier = forms.CharField(max_length=60, required=False, help_text="e.g. USPS, DHL, Royal Mail")
+    """Shape only; "tracking number unless no tracking" is the service's rule."""
+
+    carrier = forms.ChoiceField(
+        choices=[("", "Choose a carrier…"), *CARRIER_CHOICES], required=False
+    )
+    carrier_other = forms.CharField(
+        label="Carrier name", max_length=60, required=False, help_text="If “Other”."
+    )
     tracking_number = forms.CharField(max_length=100, required=False)
+    no_tracking = forms.BooleanField(
+        label="Sent without tracking", required=False, help_text="e.g. a plain letter."
+    )
+
+    def service_values(self) -> dict:
+        data = self.cleaned_data
+        carrier = data["carrier"]
+        if carrier == OTHER:
+            carrier = data["carrier_other"].strip()
+        return {
+            "carrier": carrier,
+            "tracking_number": data["tracking_number"],
+            "no_tracking": data["no_tracking"],
+        }
+
+
+class ShipToForm(forms.Form):
+    country = LazyTypedChoiceField(label="Ship to", choices=countries)

@@ -87,6 +87,21 @@ class Order(models.Model):
     followups_done_at = models.DateTimeField(null=True, blank=True)
     # Set once when reserved physical stock goes back (expiry/failure): makes it idempotent.
     stock_released_at = models.DateTimeField(null=True, blank=True)
+    # The marketplace fee's fixed part per seller of this order (SiteConfig.fee_fixed_cents
+    # at checkout), allocated to that seller's lines (docs/LEDGER.md).
+    fee_fixed_cents = models.BigIntegerField(default=0)
+    # Printed items: the country the buyer chose in the cart (shipping was priced for it
+    # and Stripe collects an address only there), then the address Stripe collected,
+    # copied once when the payment is confirmed and never changed (ship_country set).
+    ship_to_country = models.CharField(max_length=2, blank=True)
+    ship_name = models.CharField(max_length=200, blank=True)
+    ship_line1 = models.CharField(max_length=200, blank=True)
+    ship_line2 = models.CharField(max_length=200, blank=True)
+    ship_city = models.CharField(max_length=100, blank=True)
+    ship_region = models.CharField(max_length=100, blank=True)
+    ship_postal_code = models.CharField(max_length=20, blank=True)
+    ship_country = models.CharField(max_length=2, blank=True)
+    ship_phone = models.CharField(max_length=40, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -113,6 +128,21 @@ class Order(models.Model):
     @property
     def transfer_group(self) -> str:
         return order_transfer_group(self.pk)
+
+    @property
+    def has_shipping_address(self) -> bool:
+        return bool(self.ship_country)
+
+    @property
+    def ship_address_lines(self) -> list[str]:
+        """The snapshotted address as printed on a parcel (empty lines left out)."""
+        from django_countries import countries
+
+        city = " ".join(p for p in (self.ship_city, self.ship_region, self.ship_postal_code) if p)
+        lines = [self.ship_name, self.ship_line1, self.ship_line2, city]
+        if self.ship_country:
+            lines.append(str(countries.name(self.ship_country)) or self.ship_country)
+        return [line for line in lines if line]
 
 
 class OrderItem(models.Model):
@@ -154,6 +184,10 @@ class OrderItem(models.Model):
     tracking_number = models.CharField(max_length=100, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Printed items: the listing's processing time when ordered (business days), for
+    # the estimated dispatch date.
+    processing_min_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    processing_max_days = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set by downloads on the first counted download of a FILE line (refund policy).
     first_downloaded_at = models.DateTimeField(null=True, blank=True)
     # What Stripe has given back for this line (refunds confirmed), in cents.
@@ -215,6 +249,18 @@ class OrderEvent(models.Model):
         REFUND = "REFUND", "Refund"
         DISPUTE = "DISPUTE", "Dispute"
         NOTE = "NOTE", "Note"
+
+    # What a buyer's timeline shows; payouts and internal notes stay on seller/staff views.
+    BUYER_KINDS = (
+        Kind.CREATED,
+        Kind.PAID,
+        Kind.PAYMENT_FAILED,
+        Kind.EXPIRED,
+        Kind.CANCELLED,
+        Kind.SHIPPED,
+        Kind.DELIVERED,
+        Kind.REFUND,
+    )
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     item = models.ForeignKey(

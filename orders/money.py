@@ -7,6 +7,11 @@
   largest-remainder method, so the parts always add up to `total` exactly. Used for
   order-level shipping and tax at order creation; refunds read these snapshots and never
   recompute them.
+- `seller_fixed_fee_parts(fee_fixed_cents, subtotals)`: the fee's fixed part per seller
+  order, split over that seller's lines by subtotal with `allocate` (a seller whose lines
+  are all free pays none). `line_amounts(..., fixed_fee_cents=part)` adds it to the
+  line's percentage fee and caps the sum at the line's subtotal, so the seller's net is
+  never negative and fee + net == subtotal still holds.
 """
 
 BPS_DENOMINATOR = 10_000
@@ -20,12 +25,17 @@ def marketplace_fee(subtotal_cents: int, fee_bps: int) -> int:
     return (subtotal_cents * fee_bps + BPS_DENOMINATOR // 2) // BPS_DENOMINATOR
 
 
-def line_amounts(*, unit_price_cents: int, quantity: int, fee_bps: int) -> dict[str, int]:
-    """The snapshot of one order line: subtotal, marketplace_fee, seller_net."""
+def line_amounts(
+    *, unit_price_cents: int, quantity: int, fee_bps: int, fixed_fee_cents: int = 0
+) -> dict[str, int]:
+    """The snapshot of one order line: subtotal, marketplace_fee, seller_net. The fee is
+    the percentage fee plus this line's part of the fixed fee, at most the subtotal."""
     if quantity < 1:
         raise ValueError("quantity must be at least 1")
+    if fixed_fee_cents < 0:
+        raise ValueError("the fixed fee must not be negative")
     subtotal = unit_price_cents * quantity
-    fee = marketplace_fee(subtotal, fee_bps)
+    fee = min(subtotal, marketplace_fee(subtotal, fee_bps) + fixed_fee_cents)
     return {
         "subtotal_cents": subtotal,
         "marketplace_fee_cents": fee,
@@ -97,3 +107,13 @@ def refund_split(
 
     after, before = upto(refunded_before_cents + amount_cents), upto(refunded_before_cents)
     return {part: after[part] - before[part] for part in after}
+
+
+def seller_fixed_fee_parts(fee_fixed_cents: int, subtotals: list[int]) -> list[int]:
+    """One seller's fixed fee split over their lines by subtotal (largest remainder). A
+    seller whose lines are all free pays no fixed fee; a free line gets no part."""
+    if fee_fixed_cents < 0:
+        raise ValueError("the fixed fee must not be negative")
+    if not subtotals or sum(subtotals) == 0:
+        return [0] * len(subtotals)
+    return allocate(fee_fixed_cents, subtotals)

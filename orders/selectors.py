@@ -14,6 +14,11 @@ if TYPE_CHECKING:
 
 # The session cart: {"<product id>": quantity}. Written only by orders.services.
 SESSION_CART_KEY = "cart"
+# The cart's "Ship to" country code; also remembered on the account.
+SESSION_SHIP_TO_KEY = "ship_to"
+# Orders this browser session started checkout for: {"<order id>": True}. Lets the
+# payment's cancel link restore the cart without the guest token in the URL.
+SESSION_CHECKOUTS_KEY = "checkouts"
 _ACCESS_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
@@ -21,6 +26,15 @@ def access_token_from(value: str | None) -> str | None:
     """An order access token from a URL, or None when it cannot be one (so junk such as
     NUL bytes never reaches a database query)."""
     return value if value and _ACCESS_TOKEN.fullmatch(value) else None
+
+
+def ship_to_for(request: HttpRequest) -> str:
+    """The visitor's chosen ship-to country: this session's choice, else the account's."""
+    session = getattr(request, "session", None)
+    chosen = session.get(SESSION_SHIP_TO_KEY, "") if session is not None else ""
+    if not chosen and request.user.is_authenticated:
+        chosen = request.user.ship_to_country.code or ""
+    return chosen or ""
 
 
 def cart_item_count(request: HttpRequest) -> int:
@@ -53,11 +67,24 @@ def listing_metrics_units_sold(product_ids: list[int]) -> dict[int, dict[str, in
 
 
 @dataclass
+class CartLine:
+    product: "Product"
+    quantity: int
+    line_total_cents: int
+    # Why this line cannot be bought as it is (does not ship to the chosen country,
+    # not buyable, already owned); "" when it can.
+    problem: str = ""
+    owned: bool = False  # a file the buyer already owns (link to their library)
+
+
+@dataclass
 class CartGroup:
     seller: User
-    lines: list = field(default_factory=list)  # [(product, quantity, line_total_cents)]
+    lines: list[CartLine] = field(default_factory=list)
     shipping_cents: int = 0
     subtotal_cents: int = 0
+    has_printed: bool = False
+    free_shipping: bool = False  # the shop's free-over threshold applies
 
 
 @dataclass
@@ -67,6 +94,7 @@ class CartView:
     shipping_cents: int
     currency: str
     missing: int  # lines whose listing no longer exists
+    ship_to: str = ""  # the chosen country ("" = not chosen yet)
 
     @property
     def total_cents(self) -> int:
@@ -76,26 +104,80 @@ class CartView:
     def is_empty(self) -> bool:
         return not self.groups
 
+    @property
+    def has_printed(self) -> bool:
+        return any(g.has_printed for g in self.groups)
 
-def seller_shipping_cents(products: "list[Product]") -> int:
-    """One seller's shipping for an order: their physical items ship together, so the
-    buyer pays the highest shipping price among them once (0 for files)."""
-    from catalog.models import Product
+    @property
+    def needs_ship_to(self) -> bool:
+        return self.has_printed and not self.ship_to
 
-    return max(
-        (p.shipping_cents or 0 for p in products if p.kind == Product.Kind.PHYSICAL), default=0
+    @property
+    def problems(self) -> list[str]:
+        return [
+            f"“{line.product.title}”: {line.problem}"
+            for g in self.groups
+            for line in g.lines
+            if line.problem
+        ]
+
+    @property
+    def ship_to_name(self) -> str:
+        from catalog.shipping import country_name
+
+        return country_name(self.ship_to)
+
+
+def files_owned_by(*, user: User, product_ids: list[int]) -> set[int]:
+    """The FILE listings among `product_ids` that `user` already owns: a line of a paid
+    (possibly partly refunded) order of theirs, not refunded itself — the rule downloads applies
+    (`downloads.selectors.download_entitlement`), as an orders-level query, since orders
+    sits below downloads."""
+    from orders.models import Order, OrderItem
+
+    if not user.is_authenticated or not product_ids:
+        return set()
+    return set(
+        OrderItem.objects.filter(
+            product_id__in=product_ids,
+            kind="FILE",
+            order__buyer=user,
+            order__status__in=Order.WAS_PAID,
+            refunded_at__isnull=True,
+        ).values_list("product_id", flat=True)
     )
 
 
-def cart_view(*, cart: dict, user: User) -> CartView:
-    """The cart grouped by seller with each seller's shipping (as checkout will charge)."""
+def file_purchased_by(*, product, user) -> bool:
+    """The `catalog.hooks` "file purchased" answer (same rule as `files_owned_by`)."""
+    return product.kind == "FILE" and product.pk in files_owned_by(
+        user=user, product_ids=[product.pk]
+    )
+
+
+def cart_products(*, ids: list[int], user: User) -> dict:
+    """{id: product} for a cart's listings, annotated with can_buy and with their
+    shipping profiles and rates (one query each)."""
     from catalog.selectors import annotate_buyability, product_queryset_public
 
+    queryset = (
+        product_queryset_public()
+        .filter(pk__in=ids)
+        .select_related("shipping_profile")
+        .prefetch_related("shipping_profile__rates")
+    )
+    return {p.pk: p for p in annotate_buyability(queryset, user=user)}
+
+
+def cart_view(*, cart: dict, user: User, ship_to: str = "") -> CartView:
+    """The cart grouped by seller, each seller's shipping to `ship_to` priced by the one
+    shipping rule (`catalog.shipping.seller_shipping_quote`, as checkout will charge),
+    and every line that cannot be bought as it is marked with the reason."""
+    from catalog.shipping import seller_shipping_quote
+
     ids = [int(pk) for pk in cart]
-    products = {
-        p.pk: p
-        for p in annotate_buyability(product_queryset_public().filter(pk__in=ids), user=user)
-    }
+    products = cart_products(ids=ids, user=user)
+    owned = files_owned_by(user=user, product_ids=list(products))
     groups: dict[int, CartGroup] = {}
     for pk in ids:
         product = products.get(pk)
@@ -103,10 +185,27 @@ def cart_view(*, cart: dict, user: User) -> CartView:
             continue
         quantity = 1 if product.kind == "FILE" else int(cart[str(pk)])
         group = groups.setdefault(product.seller_id, CartGroup(seller=product.seller))
-        group.lines.append((product, quantity, product.price_cents * quantity))
+        line = CartLine(product, quantity, product.price_cents * quantity)
+        if pk in owned:
+            line.owned = True
+            line.problem = "You already own this file."
+        elif not product.can_buy:
+            line.problem = product.cannot_buy_reason
+        elif product.kind == "PHYSICAL" and quantity > product.stock_quantity:
+            line.problem = f"Only {product.stock_quantity} in stock."
+        group.lines.append(line)
+        group.has_printed = group.has_printed or product.kind == "PHYSICAL"
     for group in groups.values():
-        group.subtotal_cents = sum(total for _, _, total in group.lines)
-        group.shipping_cents = seller_shipping_cents([p for p, _, _ in group.lines])
+        group.subtotal_cents = sum(line.line_total_cents for line in group.lines)
+        quote = seller_shipping_quote(
+            lines=[(line.product, line.quantity) for line in group.lines if not line.problem],
+            country=ship_to,
+        )
+        group.shipping_cents = quote.cents
+        group.free_shipping = quote.free
+        for line in group.lines:
+            if line.product.pk in quote.unavailable and ship_to:
+                line.problem = quote.unavailable[line.product.pk]
     currency = next(iter(products.values())).currency if products else "usd"
     return CartView(
         groups=list(groups.values()),
@@ -114,6 +213,7 @@ def cart_view(*, cart: dict, user: User) -> CartView:
         shipping_cents=sum(g.shipping_cents for g in groups.values()),
         currency=currency,
         missing=len(ids) - sum(len(g.lines) for g in groups.values()),
+        ship_to=ship_to,
     )
 
 
@@ -170,6 +270,7 @@ def sales_for_seller(*, seller: User) -> list:
     )
     for item in items:
         item.next_fulfillment = order_item_next_fulfillment(item)
+        order_item_decorate(item, item.order)
     return items
 
 
@@ -180,6 +281,8 @@ def order_item_next_fulfillment(item) -> str | None:
 
     if item.order.status not in Order.WAS_PAID or item.refunded_at is not None:
         return None
+    if item.fulfillment_status != OrderItem.Fulfillment.UNFULFILLED:
+        return None  # delivery is the buyer's to confirm (or automatic), never the seller's
     return next(iter(OrderItem.FULFILLMENT_TRANSITIONS[item.fulfillment_status]), None)
 
 
@@ -189,3 +292,44 @@ def items_by_seller(items) -> dict:
     for item in items:
         grouped[item.seller].append(item)
     return dict(grouped)
+
+
+def order_item_decorate(item, order) -> None:
+    """Attach what a page shows for a line's fulfilment: `tracking_link`,
+    `carrier_label` and `dispatch_by` (paid + the listing's longest processing time,
+    in business days) for printed items."""
+    from catalog.shipping import add_business_days
+    from orders.tracking import carrier_name, tracking_url
+
+    item.tracking_link = tracking_url(item.carrier, item.tracking_number)
+    item.carrier_label = carrier_name(item.carrier)
+    item.dispatch_by = None
+    if item.kind == "PHYSICAL" and order.paid_at and item.processing_max_days is not None:
+        item.dispatch_by = add_business_days(order.paid_at.date(), item.processing_max_days)
+
+
+def order_buyer_events(order) -> list:
+    """The buyer's timeline: buyer-facing events only (no payouts, no internal notes)."""
+    from orders.models import OrderEvent
+
+    return [e for e in order.events.all() if e.kind in OrderEvent.BUYER_KINDS]
+
+
+def seller_sale_get(*, seller: User, order_pk: int):
+    """(order, the seller's own lines of it) for their per-sale page, or None when the
+    seller sold nothing on that order (or it was never paid): a 404 that says nothing.
+    Another seller's lines are never loaded."""
+    from orders.models import Order, OrderItem
+
+    order = Order.objects.filter(pk=order_pk).exclude(status=Order.Status.PENDING).first()
+    if order is None:
+        return None
+    items = list(
+        OrderItem.objects.filter(order=order, seller=seller).select_related("product", "order")
+    )
+    if not items:
+        return None
+    for item in items:
+        item.next_fulfillment = order_item_next_fulfillment(item)
+        order_item_decorate(item, order)
+    return order, items

@@ -7,6 +7,7 @@ transaction and scheduling side effects with `on_commit`.
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -15,12 +16,13 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.selectors import product_cannot_buy_reason
+from catalog.shipping import seller_shipping_quote
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from marketplace.selectors import site_config_get
 from orders.models import Order, OrderEvent, OrderItem
-from orders.money import allocate, line_amounts
-from orders.selectors import seller_shipping_cents
+from orders.money import allocate, line_amounts, seller_fixed_fee_parts
+from orders.selectors import files_owned_by
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ def cart_add(*, cart: dict, product: Product, user: User, quantity: int = 1) -> 
     cart = dict(cart)
     key = str(product.pk)
     if product.kind == Product.Kind.FILE:
+        if product.pk in files_owned_by(user=user, product_ids=[product.pk]):
+            raise ApplicationError("You already own this file: it is in your library.")
         if key in cart:
             raise ApplicationError("This file is already in your cart.")
         cart[key] = 1
@@ -53,13 +57,53 @@ def cart_add(*, cart: dict, product: Product, user: User, quantity: int = 1) -> 
 
 
 def cart_set_quantity(*, cart: dict, product_id: int, quantity: int) -> dict:
-    """Change or (quantity 0) remove a line. Stock is checked again at checkout."""
+    """Change or (quantity 0) remove a line. More than the stock is refused now, with
+    the stock in the message (checkout checks again under a lock)."""
     cart = dict(cart)
     key = str(product_id)
     if quantity <= 0:
         cart.pop(key, None)
     elif key in cart:
-        cart[key] = quantity
+        product = Product.objects.filter(pk=product_id).only("kind", "stock_quantity").first()
+        if product is None:
+            cart.pop(key, None)
+        elif product.kind == Product.Kind.FILE:
+            cart[key] = 1
+        elif quantity > product.stock_quantity:
+            raise ApplicationError(
+                f"Only {product.stock_quantity} in stock; your cart keeps {cart[key]}."
+            )
+        else:
+            cart[key] = quantity
+    return cart
+
+
+def cart_ship_to_set(*, user: User, country: str) -> str:
+    """The cart's "Ship to": a country django-countries knows, remembered on the account
+    (the caller keeps it in the session too). Returns the code."""
+    from django_countries import countries
+
+    from marketplace.services import user_ship_to_country_set
+
+    code = (country or "").strip().upper()
+    if code not in dict(countries):
+        raise ApplicationError("Choose a country from the list.")
+    user_ship_to_country_set(user=user, country=code)
+    return code
+
+
+def cart_restore_from_order(*, cart: dict, order: Order) -> dict:
+    """Put an unpaid order's lines back in a cart (after a cancelled or expired
+    payment): a file once, a printed item at least the quantity ordered."""
+    if order.status in Order.WAS_PAID:
+        raise ApplicationError("This order is paid; there is nothing to put back.")
+    cart = dict(cart)
+    for item in order.items.all():
+        key = str(item.product_id)
+        if item.kind == Product.Kind.FILE:
+            cart[key] = 1
+        else:
+            cart[key] = max(int(cart.get(key, 0)), item.quantity)
     return cart
 
 
@@ -73,14 +117,18 @@ def _check_buyable(product: Product, *, user: User) -> None:
 # Checkout
 # ------------------------------------------------------------------------------
 @transaction.atomic
-def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Order:
+def order_create_from_cart(
+    *, cart: dict, buyer: User | None, email: str, ship_to_country: str = ""
+) -> Order:
     """Turn a cart into a PENDING order with every money snapshot, in one transaction.
 
     Re-checks `can_buy` for every line, locks the physical listings (in id order, so two
     checkouts cannot deadlock) and reserves their stock, so concurrent checkouts of the
-    last unit cannot both succeed. Shipping is per seller (`seller_shipping_cents`) and
-    tax is 0 until Stripe Tax is enabled; both are allocated to lines by subtotal with
-    the largest-remainder rule (docs/LEDGER.md).
+    last unit cannot both succeed. Shipping is per seller, to `ship_to_country`, by the
+    one shipping rule (`catalog.shipping.seller_shipping_quote`); a printed line that
+    does not ship there is refused with the reason. Tax is 0 until Stripe Tax is
+    enabled; both are allocated to lines by subtotal with the largest-remainder rule,
+    and the fee's fixed part per seller likewise (docs/LEDGER.md).
     """
     if not cart:
         raise ApplicationError("Your cart is empty.")
@@ -89,7 +137,8 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
     products = {
         p.pk: p
         for p in Product.objects.select_for_update(of=("self",))
-        .select_related("seller")
+        .select_related("seller", "shipping_profile")
+        .prefetch_related("shipping_profile__rates")
         .filter(pk__in=ids)
         .order_by("pk")
     }
@@ -98,7 +147,9 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
     currencies = {p.currency for p in products.values()}
     if len(currencies) != 1:
         raise ApplicationError("Items priced in different currencies must be bought separately.")
-    fee_bps = site_config_get().fee_bps
+    config = site_config_get()
+    fee_bps, fee_fixed = config.fee_bps, config.fee_fixed_cents
+    owned = files_owned_by(user=user, product_ids=ids)
     lines = []
     for pk in ids:
         product, quantity = products[pk], int(cart[str(pk)])
@@ -108,6 +159,8 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
             raise ApplicationError(f"“{product.title}”: {exc.message}") from exc
         if product.kind == Product.Kind.FILE:
             quantity = 1
+            if product.pk in owned:
+                raise ApplicationError(f"“{product.title}”: you already own this file.")
         elif quantity > product.stock_quantity:
             raise ApplicationError(
                 f"“{product.title}”: only {product.stock_quantity} left in stock."
@@ -117,15 +170,31 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
     by_seller: dict[int, list[int]] = defaultdict(list)
     for index, (product, _) in enumerate(lines):
         by_seller[product.seller_id].append(index)
+    has_printed = any(p.kind == Product.Kind.PHYSICAL for p, _ in lines)
+    if has_printed and not ship_to_country:
+        raise ApplicationError("Choose where to ship your printed items.")
     shipping_per_line = [0] * len(lines)
+    fixed_per_line = [0] * len(lines)
     for indexes in by_seller.values():
+        quote = seller_shipping_quote(
+            lines=[lines[i] for i in indexes], country=ship_to_country if has_printed else ""
+        )
+        for i in indexes:
+            if has_printed and lines[i][0].pk in quote.unavailable:
+                product = lines[i][0]
+                raise ApplicationError(f"“{product.title}”: {quote.unavailable[product.pk]}")
         physical = [i for i in indexes if lines[i][0].kind == Product.Kind.PHYSICAL]
-        total = seller_shipping_cents([lines[i][0] for i in physical])
         weights = [lines[i][0].price_cents * lines[i][1] for i in physical]
-        for i, part in zip(physical, allocate(total, weights), strict=True):
+        for i, part in zip(physical, allocate(quote.cents, weights), strict=True):
             shipping_per_line[i] = part
+        subtotals = [lines[i][0].price_cents * lines[i][1] for i in indexes]
+        for i, part in zip(indexes, seller_fixed_fee_parts(fee_fixed, subtotals), strict=True):
+            fixed_per_line[i] = part
     amounts = [
-        line_amounts(unit_price_cents=p.price_cents, quantity=q, fee_bps=fee_bps) for p, q in lines
+        line_amounts(
+            unit_price_cents=p.price_cents, quantity=q, fee_bps=fee_bps, fixed_fee_cents=fixed
+        )
+        for (p, q), fixed in zip(lines, fixed_per_line, strict=True)
     ]
     tax_total = 0  # Stripe Tax hook: set automatic_tax on the session and allocate here.
     tax_per_line = allocate(tax_total, [a["subtotal_cents"] for a in amounts])
@@ -137,6 +206,8 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
         email=email.strip().lower(),
         currency=currencies.pop(),
         fee_bps=fee_bps,
+        fee_fixed_cents=fee_fixed,
+        ship_to_country=ship_to_country if has_printed else "",
         subtotal_cents=subtotal,
         shipping_cents=shipping,
         tax_cents=tax_total,
@@ -161,6 +232,12 @@ def order_create_from_cart(*, cart: dict, buyer: User | None, email: str) -> Ord
                 OrderItem.Fulfillment.UNFULFILLED
                 if product.kind == Product.Kind.PHYSICAL
                 else OrderItem.Fulfillment.NOT_APPLICABLE
+            ),
+            processing_min_days=(
+                product.shipping_profile.processing_min_days if product.shipping_profile else None
+            ),
+            processing_max_days=(
+                product.shipping_profile.processing_max_days if product.shipping_profile else None
             ),
             **amount,
         )
@@ -303,6 +380,10 @@ def order_payment_succeeded(
         raise ApplicationError(
             f"Session {checkout_session_id} does not belong to order {order_id}."
         )
+    if current.status not in Order.WAS_PAID and order_needs_address(current):
+        # Printed items are never PAID without somewhere to send them: the order closes
+        # and the caller refunds the payment (docs/LEDGER.md, "no address").
+        return _close_without_address(current)
     message = ""
     if current.status in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED):
         if not _reserve_stock_again(current):
@@ -323,6 +404,73 @@ def order_payment_succeeded(
         stripe_payment_intent_id=payment_intent_id or current.stripe_payment_intent_id,
         stripe_charge_id=charge_id or current.stripe_charge_id,
     )
+    return order
+
+
+ADDRESS_FIELDS = {
+    "name": ("ship_name", 200),
+    "line1": ("ship_line1", 200),
+    "line2": ("ship_line2", 200),
+    "city": ("ship_city", 100),
+    "region": ("ship_region", 100),
+    "postal_code": ("ship_postal_code", 20),
+    "country": ("ship_country", 2),
+    "phone": ("ship_phone", 40),
+}
+
+
+def order_needs_address(order: Order) -> bool:
+    """An order with printed lines that has no shipping address snapshot yet."""
+    return not order.ship_country and order.items.filter(kind=Product.Kind.PHYSICAL).exists()
+
+
+def _close_without_address(order: Order) -> Order:
+    OrderEvent.objects.create(
+        order=order,
+        kind=OrderEvent.Kind.NOTE,
+        message="The payment arrived without a shipping address for the printed items; "
+        "the order cannot be sent and the payment is refunded in full.",
+    )
+    if order.status == Order.Status.PENDING:
+        order, changed = _transition(
+            order.pk,
+            Order.Status.CANCELLED,
+            event=OrderEvent.Kind.CANCELLED,
+            message="Paid without a shipping address; refunded.",
+        )
+        if changed:
+            _release_stock(order)
+    return order
+
+
+@transaction.atomic
+def order_record_shipping_address(*, order_id: int, address: dict | None) -> Order:
+    """Copy the address the buyer gave at payment onto the order, once: an address
+    already recorded never changes. An address outside the country shipping was priced
+    for (`ship_to_country`), or without a street, city or country, is not recorded —
+    the order then has no address and its payment is refunded. Orders without printed
+    items record nothing."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if order.ship_country or not address or not order.ship_to_country:
+        return order
+    values = {
+        field: str(address.get(key) or "").strip()[:length]
+        for key, (field, length) in ADDRESS_FIELDS.items()
+    }
+    values["ship_country"] = values["ship_country"].upper()
+    if values["ship_country"] != order.ship_to_country:
+        logger.warning(
+            "order %s: address in %s, shipping priced for %s; not recorded",
+            order.pk,
+            values["ship_country"],
+            order.ship_to_country,
+        )
+        return order
+    if not (values["ship_line1"] and values["ship_city"] and values["ship_name"]):
+        return order
+    for field, value in values.items():
+        setattr(order, field, value)
+    order.save(update_fields=[*values, "updated_at"])
     return order
 
 
@@ -379,15 +527,20 @@ def order_note_payment_attempt_failed(*, order_id: int, reason: str) -> None:
 
 __all__ = [
     "cart_add",
+    "cart_restore_from_order",
     "cart_set_quantity",
+    "cart_ship_to_set",
     "order_cancel",
     "order_checkout_expired",
     "order_create_from_cart",
     "order_followups_done",
+    "order_item_confirm_received",
+    "order_items_auto_deliver",
     "order_note_payment_attempt_failed",
     "order_payment_failed",
     "order_payment_succeeded",
     "order_record_charge",
+    "order_record_shipping_address",
 ]
 
 
@@ -395,34 +548,102 @@ __all__ = [
 # Fulfilment of printed items (the seller's own lines only)
 # ------------------------------------------------------------------------------
 def order_item_mark_shipped(
-    *, item: OrderItem, seller: User, carrier: str, tracking_number: str
+    *,
+    item: OrderItem,
+    seller: User,
+    carrier: str,
+    tracking_number: str,
+    no_tracking: bool = False,
 ) -> OrderItem:
-    """UNFULFILLED → SHIPPED with carrier and tracking; the buyer is emailed on commit."""
+    """UNFULFILLED → SHIPPED with carrier and tracking number (both required unless the
+    seller ticks "no tracking"); the buyer is emailed on commit."""
     carrier, tracking_number = carrier.strip()[:60], tracking_number.strip()[:100]
+    if no_tracking:
+        tracking_number = ""
+    elif not carrier or not tracking_number:
+        raise ApplicationError(
+            "Choose the carrier and enter the tracking number, or tick “Sent without tracking”."
+        )
+    from orders.tracking import carrier_name
+
+    label = carrier_name(carrier)
     return _item_fulfil(
         item=item,
         seller=seller,
         to=OrderItem.Fulfillment.SHIPPED,
         event=OrderEvent.Kind.SHIPPED,
         email_step="shipped",
-        message=f"{item.title}: {carrier} {tracking_number}".strip(),
+        message=(
+            f"{item.title}: {label} {tracking_number}".strip()
+            if tracking_number
+            else f"{item.title}: sent without tracking{f' ({label})' if label else ''}"
+        ),
         carrier=carrier,
         tracking_number=tracking_number,
         shipped_at=timezone.now(),
     )
 
 
-def order_item_mark_delivered(*, item: OrderItem, seller: User) -> OrderItem:
-    """SHIPPED → DELIVERED; the buyer is emailed on commit."""
-    return _item_fulfil(
-        item=item,
-        seller=seller,
-        to=OrderItem.Fulfillment.DELIVERED,
-        event=OrderEvent.Kind.DELIVERED,
-        email_step="delivered",
-        message=item.title,
-        delivered_at=timezone.now(),
+@transaction.atomic
+def order_item_confirm_received(*, order: Order, item_id: int, actor: User | None) -> OrderItem:
+    """SHIPPED → DELIVERED by the buyer ("I received it"), on an order the caller has
+    already scoped to them (their own, or its access token). The seller cannot do this."""
+    item = (
+        OrderItem.objects.select_for_update()
+        .select_related("order")
+        .filter(pk=item_id, order_id=order.pk)
+        .first()
     )
+    if item is None:
+        raise ApplicationError("That item is not part of this order.")
+    _check_fulfillment(item, OrderItem.Fulfillment.DELIVERED)
+    item.fulfillment_status = OrderItem.Fulfillment.DELIVERED
+    item.delivered_at = timezone.now()
+    item.save(update_fields=["fulfillment_status", "delivered_at"])
+    OrderEvent.objects.create(
+        order=item.order,
+        item=item,
+        kind=OrderEvent.Kind.DELIVERED,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        message=f"{item.title}: received, confirmed by the buyer",
+    )
+    return item
+
+
+def order_items_auto_deliver(*, now=None) -> int:
+    """Mark DELIVERED every printed line SHIPPED more than `auto_deliver_after_days`
+    (SiteConfig) ago that its buyer has not confirmed; the buyer is emailed. One
+    transaction per line; safe to run twice. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=site_config_get().auto_deliver_after_days)
+    due = list(
+        OrderItem.objects.filter(
+            fulfillment_status=OrderItem.Fulfillment.SHIPPED, shipped_at__lte=cutoff
+        ).values_list("pk", flat=True)
+    )
+    count = 0
+    for item_id in due:
+        with transaction.atomic():
+            item = (
+                OrderItem.objects.select_for_update()
+                .select_related("order")
+                .filter(pk=item_id, fulfillment_status=OrderItem.Fulfillment.SHIPPED)
+                .first()
+            )
+            if item is None:
+                continue
+            item.fulfillment_status = OrderItem.Fulfillment.DELIVERED
+            item.delivered_at = now
+            item.save(update_fields=["fulfillment_status", "delivered_at"])
+            OrderEvent.objects.create(
+                order=item.order,
+                item=item,
+                kind=OrderEvent.Kind.DELIVERED,
+                message=f"{item.title}: marked delivered automatically",
+            )
+            transaction.on_commit(lambda pk=item.pk: _fulfillment_email(pk, "delivered"))
+            count += 1
+    return count
 
 
 @transaction.atomic
@@ -481,13 +702,20 @@ def _fulfillment_email(item_id: int, step: str) -> None:
 def order_item_send_fulfillment_email(*, item_id: int, step: str) -> None:
     from messaging.services import email_send
     from orders.emails import order_buyer_url
+    from orders.tracking import carrier_name, tracking_url
 
     item = OrderItem.objects.select_related("order").get(pk=item_id)
     email_send(
         key=f"{step}-item-{item.pk}",
         to=item.order.email,
         template=f"orders/emails/item_{step}",
-        context={"item": item, "order": item.order, "order_path": order_buyer_url(item.order)},
+        context={
+            "item": item,
+            "order": item.order,
+            "order_path": order_buyer_url(item.order),
+            "carrier": carrier_name(item.carrier),
+            "tracking_link": tracking_url(item.carrier, item.tracking_number),
+        },
     )
 
 

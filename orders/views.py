@@ -11,17 +11,22 @@ from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 from orders import services
-from orders.forms import CartAddForm, CartUpdateForm, ShipForm
+from orders.forms import CartAddForm, CartUpdateForm, ShipForm, ShipToForm
 from orders.hooks import order_line_grants_download
-from orders.models import OrderItem
+from orders.models import Order, OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
+    SESSION_SHIP_TO_KEY,
     access_token_from,
     cart_view,
     items_by_seller,
+    order_buyer_events,
     order_get_for_viewer,
+    order_item_decorate,
     order_list_for_buyer,
     sales_for_seller,
+    seller_sale_get,
+    ship_to_for,
 )
 from orders.wishlist import wishlist_move_to_cart
 
@@ -70,11 +75,32 @@ class CartAddView(View):
 
 
 class CartDetailView(View):
-    """Anyone. The cart grouped by seller, with each seller's shipping."""
+    """Anyone. The cart grouped by seller, with each seller's shipping to the chosen
+    country and every line that cannot be bought marked with the reason."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        cart = cart_view(cart=_cart(request), user=request.user)
-        return render(request, "orders/cart_detail.html", {"cart": cart})
+        ship_to = ship_to_for(request)
+        cart = cart_view(cart=_cart(request), user=request.user, ship_to=ship_to)
+        form = ShipToForm(initial={"country": ship_to} if ship_to else None)
+        return render(request, "orders/cart_detail.html", {"cart": cart, "ship_to_form": form})
+
+
+class CartShipToView(View):
+    """Anyone. POST: choose the cart's "Ship to" country (session, and the account)."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ShipToForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ApplicationError("Choose a country from the list.")
+            code = services.cart_ship_to_set(
+                user=request.user, country=form.cleaned_data["country"]
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("orders:cart", permanent=False)
+        request.session[SESSION_SHIP_TO_KEY] = code
+        return redirect("orders:cart")
 
 
 class CartUpdateView(View):
@@ -83,9 +109,12 @@ class CartUpdateView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = CartUpdateForm(request.POST)
         if form.is_valid():
-            request.session[SESSION_CART_KEY] = services.cart_set_quantity(
-                cart=_cart(request), **form.cleaned_data
-            )
+            try:
+                request.session[SESSION_CART_KEY] = services.cart_set_quantity(
+                    cart=_cart(request), **form.cleaned_data
+                )
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
         else:
             messages.error(request, "Enter a quantity of 0 or more.")
         return redirect("orders:cart")
@@ -101,20 +130,85 @@ class OrderDetailView(View):
             raise Http404("No such order.")
         for item in order.items.all():
             item.can_download = order_line_grants_download(item)  # downloads' rule
+            order_item_decorate(item, order)
         return render(
             request,
             "orders/order_detail.html",
-            {"order": order, "groups": items_by_seller(order.items.all()), "token": token},
+            {
+                "order": order,
+                "groups": items_by_seller(order.items.all()),
+                "token": token,
+                "events": order_buyer_events(order),
+                "can_restore": order.status
+                in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED),
+            },
         )
+
+
+def _order_for_buyer(request: HttpRequest, pk: int) -> tuple[Order, str | None]:
+    """The order if the requester is its buyer or holds its token (POST `t`); staff do
+    not act for buyers. Else 404."""
+    token = access_token_from(request.POST.get("t") or request.GET.get("t"))
+    order = order_get_for_viewer(pk=pk, user=request.user, token=token)
+    if order is None or (
+        request.user.is_authenticated
+        and request.user.is_staff
+        and order.buyer_id != request.user.pk
+        and not token
+    ):
+        raise Http404("No such order.")
+    return order, token
+
+
+def _back_to_order(order: Order, token: str | None) -> HttpResponse:
+    url = reverse("orders:order-detail", kwargs={"pk": order.pk})
+    return redirect(f"{url}?t={token}" if token else url)
+
+
+class OrderItemReceivedView(View):
+    """The buyer (or a guest with the token). POST: "I received it" on a shipped line."""
+
+    def post(self, request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+        order, token = _order_for_buyer(request, pk)
+        try:
+            item = services.order_item_confirm_received(
+                order=order, item_id=item_pk, actor=request.user
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Thanks! “{item.title}” is marked as received.")
+        return _back_to_order(order, token)
+
+
+class OrderRestoreCartView(View):
+    """The buyer (or a guest with the token). POST: put an unpaid order's items back in
+    the cart (after its checkout expired or was cancelled)."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order, token = _order_for_buyer(request, pk)
+        try:
+            request.session[SESSION_CART_KEY] = services.cart_restore_from_order(
+                cart=_cart(request), order=order
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return _back_to_order(order, token)
+        if order.ship_to_country:
+            request.session.setdefault(SESSION_SHIP_TO_KEY, order.ship_to_country)
+        messages.success(request, "The items are back in your cart.")
+        return redirect("orders:cart")
 
 
 class OrderListView(VerifiedEmailRequiredMixin, View):
     """Verified buyers: their orders."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(
-            request, "orders/order_list.html", {"orders": order_list_for_buyer(buyer=request.user)}
-        )
+        orders = list(order_list_for_buyer(buyer=request.user))
+        for order in orders:
+            for item in order.items.all():
+                order_item_decorate(item, order)
+        return render(request, "orders/order_list.html", {"orders": orders})
 
 
 class SellerSalesView(SellerRequiredMixin, View):
@@ -128,30 +222,58 @@ class SellerSalesView(SellerRequiredMixin, View):
         )
 
 
-class SellerItemFulfilView(SellerRequiredMixin, View):
-    """Sellers: POST mark shipped (carrier, tracking) or delivered, for their own line."""
+class SellerSaleDetailView(SellerRequiredMixin, View):
+    """Sellers: one order as they sold it — their own lines only, and the buyer's name
+    and ship-to address when they sold a printed item on it. `slip=True`: the printable
+    packing slip. Another seller's order, or one they sold nothing on: 404."""
 
-    step: str = "ship"
+    slip: bool = False
+
+    def get(self, request: HttpRequest, order_pk: int) -> HttpResponse:
+        found = seller_sale_get(seller=request.user, order_pk=order_pk)
+        if found is None:
+            raise Http404("No such sale.")
+        order, items = found
+        shows_address = any(i.kind == "PHYSICAL" for i in items)
+        if self.slip and not shows_address:
+            raise Http404("Nothing of yours to ship on this order.")
+        return render(
+            request,
+            "orders/packing_slip.html" if self.slip else "orders/seller_sale_detail.html",
+            {
+                "order": order,
+                "items": items,
+                "printed": [i for i in items if i.kind == "PHYSICAL"],
+                "shows_address": shows_address,
+                "ship_form": ShipForm(),
+                "payable_cents": sum(i.seller_payable_cents for i in items),
+            },
+        )
+
+
+class SellerItemFulfilView(SellerRequiredMixin, View):
+    """Sellers: POST mark their own printed line shipped (carrier and tracking number,
+    or "sent without tracking"). Delivery is confirmed by the buyer, or automatically."""
 
     def post(self, request: HttpRequest, item_pk: int) -> HttpResponse:
         item = OrderItem.objects.filter(pk=item_pk, seller=request.user).first()
         if item is None:
             raise Http404("No such sale.")
+        back = safe_next_url(
+            request, reverse("orders:seller-sale-detail", kwargs={"order_pk": item.order_id})
+        )
+        form = ShipForm(request.POST)
         try:
-            if self.step == "ship":
-                form = ShipForm(request.POST)
-                if not form.is_valid():
-                    raise ApplicationError("Check the carrier and tracking number.")
-                services.order_item_mark_shipped(
-                    item=item, seller=request.user, **form.cleaned_data
-                )
-                messages.success(request, f"“{item.title}” marked shipped; the buyer is told.")
-            else:
-                services.order_item_mark_delivered(item=item, seller=request.user)
-                messages.success(request, f"“{item.title}” marked delivered.")
+            if not form.is_valid():
+                raise ApplicationError("Check the carrier and tracking number.")
+            services.order_item_mark_shipped(
+                item=item, seller=request.user, **form.service_values()
+            )
         except ApplicationError as exc:
             messages.error(request, exc.message)
-        return redirect("orders:seller-sales")
+            return redirect(back)
+        messages.success(request, f"“{item.title}” marked shipped; the buyer is told.")
+        return redirect(back)
 
 
 class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):

@@ -20,8 +20,10 @@ from orders.models import Order
 from orders.services import (
     order_cancel,
     order_checkout_expired,
+    order_needs_address,
     order_payment_succeeded,
     order_record_charge,
+    order_record_shipping_address,
 )
 from payments.gateway import GatewayError, LineItem, SessionState, get_gateway, stripe_key
 from payments.ledger import platform_post
@@ -81,6 +83,8 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> Checko
             success_url=success_url,
             cancel_url=cancel_url,
             idempotency_key=stripe_key(checkout_key(order.pk)),
+            # Printed items: collect an address, only in the country shipping was priced for.
+            ship_to_country=order.ship_to_country,
         )
     except GatewayError as exc:
         logger.warning("checkout session for order %s failed: %s", order.pk, exc)
@@ -148,6 +152,8 @@ def order_payment_confirm(*, state: SessionState) -> Order:
         amount_charged_cents=state.amount_total,
         charged_currency=state.currency,
     )
+    # Printed items: the address collected at payment, copied once (never changed after).
+    order = order_record_shipping_address(order_id=order.pk, address=state.shipping_address)
     order = order_payment_succeeded(
         order_id=order.pk,
         checkout_session_id=state.id,
@@ -158,21 +164,30 @@ def order_payment_confirm(*, state: SessionState) -> Order:
     if order.status in Order.WAS_PAID:
         _queue_followups(order.pk)
         return order
-    refund = order_late_payment_refund_open(order=order)
+    refund = order_late_payment_refund_open(
+        order=order,
+        reason=(
+            PaymentRefund.Reason.NO_ADDRESS
+            if order_needs_address(order)
+            else PaymentRefund.Reason.LATE_PAYMENT
+        ),
+    )
     if refund.status == PaymentRefund.Status.PENDING:
         _queue_refund(refund.pk)
     return order
 
 
-def order_late_payment_refund_open(*, order: Order) -> PaymentRefund:
+def order_late_payment_refund_open(
+    *, order: Order, reason: str = PaymentRefund.Reason.LATE_PAYMENT
+) -> PaymentRefund:
     """The one full refund of a payment on an order that cannot be honoured (idempotent:
-    keyed by the order)."""
+    keyed by the order; `reason` says why: a late payment, or no shipping address)."""
     amount = order.amount_charged_cents or order.total_cents
     refund, created = PaymentRefund.objects.get_or_create(
         idempotency_key=late_payment_refund_key(order.pk),
         defaults={
             "order": order,
-            "reason": PaymentRefund.Reason.LATE_PAYMENT,
+            "reason": reason,
             "amount_cents": amount,
             "currency": order.charged_currency or order.currency,
             "payment_intent_id": order.stripe_payment_intent_id,
@@ -247,3 +262,39 @@ def checkout_sweep_abandoned(*, limit: int = 500) -> SweepSummary:
         else:
             summary.waiting += 1
     return summary
+
+
+# ------------------------------------------------------------------------------
+# The buyer cancels on the payment page
+# ------------------------------------------------------------------------------
+class CancelOutcome:
+    CLOSED = "closed"  # the order can no longer be paid: its items may go back in the cart
+    PAID = "paid"  # Stripe says it was paid after all: confirmed instead
+    WAITING = "waiting"  # complete but still settling, or Stripe unreachable: leave it
+
+
+def checkout_cancel(*, order: Order) -> str:
+    """The buyer left the payment page (Stripe's cancel_url, the simulator's Cancel or
+    expiry). Expire the Checkout Session through the gateway and act on Stripe's
+    answer: expired → the order expires and its stock is released at once; paid → the
+    payment is confirmed (`order_payment_confirm`); anything else → left alone. An order
+    without a session is cancelled. Idempotent. Returns a `CancelOutcome` value."""
+    if order.status in Order.WAS_PAID:
+        return CancelOutcome.PAID
+    if order.status != Order.Status.PENDING:
+        return CancelOutcome.CLOSED
+    if not order.stripe_checkout_session_id:
+        order_cancel(order_id=order.pk, reason="Checkout cancelled by the buyer")
+        return CancelOutcome.CLOSED
+    try:
+        state = get_gateway().expire_checkout_session(order.stripe_checkout_session_id)
+    except GatewayError as exc:
+        logger.warning("cancel: order %s: %s", order.pk, exc)
+        return CancelOutcome.WAITING
+    if state.payment_status == "paid":
+        order = order_payment_confirm(state=state)
+        return CancelOutcome.PAID if order.status in Order.WAS_PAID else CancelOutcome.CLOSED
+    if state.status == "expired":
+        order_checkout_expired(order_id=order.pk)
+        return CancelOutcome.CLOSED
+    return CancelOutcome.WAITING

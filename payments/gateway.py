@@ -91,6 +91,9 @@ class SessionState:
     # Stripe's processing fee, from the charge's balance transaction (settlement currency)
     processing_fee_cents: int | None = None
     processing_fee_currency: str = ""
+    # The shipping address the buyer gave (printed items only), as
+    # {name, line1, line2, city, region, postal_code, country, phone}; None when absent.
+    shipping_address: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class PaymentGateway(Protocol):
         cancel_url: str,
         idempotency_key: str,
         expires_at: int | None = None,
+        ship_to_country: str = "",
     ) -> CheckoutSession: ...
 
     def retrieve_checkout_session(self, session_id: str) -> SessionState: ...
@@ -302,6 +306,38 @@ def _order_id_of(session: dict) -> int | None:
         return None
 
 
+def shipping_address_from(session: dict) -> dict | None:
+    """The shipping address of a Checkout Session, read defensively: API versions from
+    2025 put it in `collected_information.shipping_details`; older ones had
+    `shipping_details` (and before that `shipping`) at the top level. The phone, when
+    collected, is in `customer_details.phone`. None when there is no address."""
+    collected = session.get("collected_information")
+    details = collected.get("shipping_details") if isinstance(collected, dict) else None
+    if not isinstance(details, dict):
+        details = session.get("shipping_details") or session.get("shipping")
+    if not isinstance(details, dict):
+        return None
+    address = details.get("address")
+    if not isinstance(address, dict) or not address.get("country"):
+        return None
+    customer = session.get("customer_details")
+    phone = (customer.get("phone") if isinstance(customer, dict) else None) or details.get("phone")
+
+    def text(value: Any) -> str:
+        return value.strip() if isinstance(value, str) else ""
+
+    return {
+        "name": text(details.get("name")),
+        "line1": text(address.get("line1")),
+        "line2": text(address.get("line2")),
+        "city": text(address.get("city")),
+        "region": text(address.get("state")),
+        "postal_code": text(address.get("postal_code")),
+        "country": text(address.get("country")).upper(),
+        "phone": text(phone),
+    }
+
+
 def session_state_from(session: dict) -> SessionState:
     """A Checkout Session object (dict) as our `SessionState`."""
     payment_intent = session.get("payment_intent")
@@ -320,6 +356,7 @@ def session_state_from(session: dict) -> SessionState:
         currency=(session.get("currency") or "").lower(),
         processing_fee_cents=fee if isinstance(fee, int) else None,
         processing_fee_currency=(balance.get("currency") or "").lower() if fee is not None else "",
+        shipping_address=shipping_address_from(session),
     )
 
 
@@ -453,7 +490,10 @@ class StripeGateway:
         cancel_url: str,
         idempotency_key: str,
         expires_at: int | None = None,
+        ship_to_country: str = "",
     ) -> CheckoutSession:
+        """`ship_to_country` (printed items): Stripe collects a shipping address, in
+        that country only — the one shipping was priced for."""
         params: dict[str, Any] = {
             "mode": "payment",
             # Cards only: paid or declined while the buyer waits (docs/DECISIONS.md).
@@ -481,6 +521,8 @@ class StripeGateway:
         }
         if expires_at is not None:
             params["expires_at"] = expires_at
+        if ship_to_country:
+            params["shipping_address_collection"] = {"allowed_countries": [ship_to_country.upper()]}
         session = self._call(
             "checkout.session create",
             self.client.v1.checkout.sessions.create,

@@ -275,6 +275,7 @@ class PaymentRefund(models.Model):
         LATE_PAYMENT = "LATE_PAYMENT", "Payment for an order that could not be honoured"
         LINE = "LINE", "Refund of an order line"
         OUTSIDE = "OUTSIDE", "Made outside the marketplace"
+        NO_ADDRESS = "NO_ADDRESS", "Printed items paid without a shipping address"
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"

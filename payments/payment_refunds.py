@@ -149,7 +149,7 @@ def _settle_locked(refund: PaymentRefund, *, amount_cents: int) -> PaymentRefund
         refund.last_error = ""
         refund.save()
         refund_pk = refund.pk
-        if refund.reason == PaymentRefund.Reason.LATE_PAYMENT:
+        if refund.reason in (PaymentRefund.Reason.LATE_PAYMENT, PaymentRefund.Reason.NO_ADDRESS):
             OrderEvent.objects.create(
                 order=refund.order,
                 kind=OrderEvent.Kind.REFUND,

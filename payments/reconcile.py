@@ -221,7 +221,7 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
                     f"refund {refund.stripe_refund_id} of {refund.amount_cents} made outside "
                     "the marketplace is not allocated to lines",
                 )
-            elif refund.posted_at is None and refund.reason != PaymentRefund.Reason.LATE_PAYMENT:
+            elif refund.posted_at is None and refund.reason == PaymentRefund.Reason.LINE:
                 drift(order.pk, None, f"refund {refund.idempotency_key} succeeded, not posted")
         for refund in order_refunds:
             if refund.status == PaymentRefund.Status.PENDING:

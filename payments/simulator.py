@@ -52,6 +52,7 @@ from payments.gateway import (
     express_controller,
     metadata_matches,
     order_metadata,
+    shipping_address_from,
 )
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,10 @@ class SimulatedCheckoutSession(models.Model):
     payment_status = models.CharField(max_length=20, default="unpaid")
     payment_intent = models.CharField(max_length=64, blank=True)
     charge = models.CharField(max_length=64, blank=True)
+    # `shipping_address_collection[allowed_countries]` as sent; empty: no address asked.
+    shipping_countries = models.JSONField(default=list, blank=True)
+    # What the buyer typed, in Stripe's `shipping_details` shape ({name, phone, address}).
+    shipping_details = models.JSONField(null=True, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -300,6 +305,7 @@ class SimulatorGateway:
         cancel_url: str,
         idempotency_key: str,
         expires_at: int | None = None,
+        ship_to_country: str = "",
     ) -> CheckoutSession:
         existing = SimulatedCheckoutSession.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
@@ -333,6 +339,7 @@ class SimulatorGateway:
                         success_url=success_url,
                         cancel_url=cancel_url,
                         expires_at=expires,
+                        shipping_countries=[ship_to_country.upper()] if ship_to_country else [],
                     )
             except IntegrityError:  # the same key, created concurrently
                 existing = SimulatedCheckoutSession.objects.get(idempotency_key=idempotency_key)
@@ -357,6 +364,7 @@ class SimulatorGateway:
             currency=session.currency,
             processing_fee_cents=simulated_processing_fee(session.amount_total) if paid else None,
             processing_fee_currency=session.currency if paid else "",
+            shipping_address=shipping_address_from(session_object(session)),
         )
 
     def expire_checkout_session(self, session_id: str) -> SessionState:
@@ -565,7 +573,22 @@ def session_object(session: SimulatedCheckoutSession) -> dict:
         "client_reference_id": str(session.order_id),
         "created": _ts(session.created_at),
         "currency": session.currency,
-        "customer_details": {"email": session.email},
+        "collected_information": (
+            {
+                "business_name": None,
+                "individual_name": None,
+                "shipping_details": {
+                    "name": session.shipping_details.get("name"),
+                    "address": session.shipping_details.get("address"),
+                },
+            }
+            if session.shipping_details
+            else None
+        ),
+        "customer_details": {
+            "email": session.email,
+            "phone": (session.shipping_details or {}).get("phone") or None,
+        },
         "customer_email": session.email,
         "expires_at": _ts(session.expires_at),
         "livemode": False,
@@ -573,6 +596,11 @@ def session_object(session: SimulatedCheckoutSession) -> dict:
         "mode": "payment",
         "payment_intent": session.payment_intent or None,
         "payment_status": session.payment_status,
+        "shipping_address_collection": (
+            {"allowed_countries": list(session.shipping_countries)}
+            if session.shipping_countries
+            else None
+        ),
         "status": session.status,
         "success_url": session.success_url,
         "url": None if session.status != session.Status.OPEN else checkout_path(session.id),
@@ -714,10 +742,54 @@ def _expire_locked(session: SimulatedCheckoutSession) -> dict:
     return event_build("checkout.session.expired", session_object(session))
 
 
-def simulator_session_pay(*, session_id: str) -> SimulatedCheckoutSession:
+SHIPPING_FIELD_LIMITS = {
+    "name": 200,
+    "line1": 200,
+    "line2": 200,
+    "city": 100,
+    "state": 100,
+    "postal_code": 20,
+    "phone": 40,
+}
+SHIPPING_REQUIRED = ("name", "line1", "city", "postal_code")
+
+
+def shipping_details_build(data: dict, *, allowed_countries: list[str]) -> dict:
+    """The buyer's typed address as Stripe's `shipping_details` ({name, phone, address}),
+    checked as Stripe Checkout checks it: name, line 1, city and postal code required,
+    lengths bounded, the country one of `allowed_countries`. Raises GatewayError."""
+    values = {k: str(data.get(k) or "").strip() for k in SHIPPING_FIELD_LIMITS}
+    missing = [k for k in SHIPPING_REQUIRED if not values[k]]
+    if missing:
+        raise GatewayError("Fill in the shipping address: " + ", ".join(missing) + ".")
+    too_long = [k for k, limit in SHIPPING_FIELD_LIMITS.items() if len(values[k]) > limit]
+    if too_long:
+        raise GatewayError("Too long: " + ", ".join(too_long) + ".")
+    country = str(data.get("country") or "").strip().upper()
+    if country not in allowed_countries:
+        raise GatewayError("This checkout ships only to " + ", ".join(allowed_countries) + ".")
+    return {
+        "name": values["name"],
+        "phone": values["phone"],
+        "address": {
+            "line1": values["line1"],
+            "line2": values["line2"] or None,
+            "city": values["city"],
+            "state": values["state"] or None,
+            "postal_code": values["postal_code"],
+            "country": country,
+        },
+    }
+
+
+def simulator_session_pay(
+    *, session_id: str, shipping: dict | None = None
+) -> SimulatedCheckoutSession:
     """Pay an open session with the "test card": complete + paid, then deliver
-    `checkout.session.completed`. An already paid session delivers nothing again; an
-    overdue one expires instead (as Stripe would have expired it)."""
+    `checkout.session.completed`. A session created with shipping address collection
+    needs `shipping` (the typed fields, checked by `shipping_details_build`), as Stripe's
+    page does. An already paid session delivers nothing again; an overdue one expires
+    instead (as Stripe would have expired it)."""
     with transaction.atomic():
         session = SimulatedCheckoutSession.objects.select_for_update().get(pk=session_id)
         if session.status != session.Status.OPEN:
@@ -725,6 +797,10 @@ def simulator_session_pay(*, session_id: str) -> SimulatedCheckoutSession:
         if session.expires_at <= timezone.now():
             event = _expire_locked(session)
         else:
+            if session.shipping_countries:
+                session.shipping_details = shipping_details_build(
+                    shipping or {}, allowed_countries=list(session.shipping_countries)
+                )
             session.status = session.Status.COMPLETE
             session.payment_status = "paid"
             session.payment_intent = session.payment_intent or _new_id("pi_sim")

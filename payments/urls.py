@@ -1,5 +1,6 @@
 from django.urls import path
 
+import marketplace.converters  # noqa: F401  registers <id:…>
 from payments import dashboard, views, webhooks
 
 app_name = "payments"
@@ -7,6 +8,11 @@ app_name = "payments"
 urlpatterns = [
     # Buyer: the order is created and sent to payment (orders + payments)
     path("checkout/", views.CheckoutView.as_view(), name="checkout"),
+    path(
+        "checkout/cancel/<id:order_pk>/",
+        views.CheckoutCancelView.as_view(),
+        name="checkout-cancel",
+    ),
     # Stripe → us
     path("stripe/webhook/", webhooks.stripe_webhook_platform, name="webhook-platform"),
     path("stripe/webhook/connect/", webhooks.stripe_webhook_connect, name="webhook-connect"),

@@ -18,9 +18,17 @@ from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from orders.emails import order_buyer_url
 from orders.forms import CheckoutForm
-from orders.selectors import SESSION_CART_KEY, cart_view
-from orders.services import order_create_from_cart
-from payments.checkout import checkout_start
+from orders.models import Order
+from orders.selectors import (
+    SESSION_CART_KEY,
+    SESSION_CHECKOUTS_KEY,
+    SESSION_SHIP_TO_KEY,
+    access_token_from,
+    cart_view,
+    ship_to_for,
+)
+from orders.services import cart_restore_from_order, order_create_from_cart
+from payments.checkout import CancelOutcome, checkout_cancel, checkout_start
 from payments.forms import SimulatorCheckoutForm
 from payments.gateway import GatewayError
 from payments.models import SellerStripeAccount
@@ -37,6 +45,7 @@ from payments.simulator import (
     SimulatedCheckoutSession,
     SimulatorDeliveryError,
     redirect_target,
+    shipping_details_build,
     simulator_account_complete_onboarding,
     simulator_enabled,
     simulator_session_decline,
@@ -170,8 +179,9 @@ class SimulatorCheckoutView(SimulatorOnlyMixin, View):
 
     template_name = "payments/simulator/checkout.html"
 
-    def get(self, request: HttpRequest, session_id: str) -> HttpResponse:
-        session = get_object_or_404(SimulatedCheckoutSession, pk=session_id)
+    def _render(self, request, session, *, values=None, error="", status=200) -> HttpResponse:
+        from catalog.shipping import country_name
+
         return render(
             request,
             self.template_name,
@@ -179,19 +189,39 @@ class SimulatorCheckoutView(SimulatorOnlyMixin, View):
                 "session": session,
                 "success_url": redirect_target(session.success_url, session.id),
                 "cancel_url": redirect_target(session.cancel_url, session.id),
+                "ship_country": (session.shipping_countries or [""])[0],
+                "ship_country_name": country_name((session.shipping_countries or [""])[0]),
+                "values": values or {},
+                "address_error": error,
             },
+            status=status,
         )
+
+    def get(self, request: HttpRequest, session_id: str) -> HttpResponse:
+        session = get_object_or_404(SimulatedCheckoutSession, pk=session_id)
+        return self._render(request, session)
 
     def post(self, request: HttpRequest, session_id: str) -> HttpResponse:
         session = get_object_or_404(SimulatedCheckoutSession, pk=session_id)
         form = SimulatorCheckoutForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose Pay, Decline or Let it expire.")
+            messages.error(request, "Choose Pay, Decline, Cancel or Let it expire.")
             return redirect("payments:simulator-checkout", session_id=session.id)
         action = form.cleaned_data["action"]
+        if action == "cancel":  # Stripe's back link: nothing happens to the session itself
+            return redirect(redirect_target(session.cancel_url, session.id))
+        shipping = None
+        if action == "pay" and session.shipping_countries:
+            shipping = {**form.cleaned_data, "country": session.shipping_countries[0]}
+            try:
+                shipping_details_build(shipping, allowed_countries=session.shipping_countries)
+            except GatewayError as exc:
+                return self._render(
+                    request, session, values=form.cleaned_data, error=exc.message, status=400
+                )
         try:
             if action == "pay":
-                session = simulator_session_pay(session_id=session.id)
+                session = simulator_session_pay(session_id=session.id, shipping=shipping)
             elif action == "decline":
                 session = simulator_session_decline(session_id=session.id)
             else:
@@ -283,29 +313,92 @@ class CheckoutView(View):
         return CheckoutForm(data, initial=initial)
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        cart = cart_view(cart=_cart(request), user=request.user)
+        cart = cart_view(cart=_cart(request), user=request.user, ship_to=ship_to_for(request))
         if cart.is_empty:
+            return redirect("orders:cart")
+        if cart.needs_ship_to or cart.problems:
+            messages.error(
+                request,
+                "Choose where to ship your printed items."
+                if cart.needs_ship_to
+                else " ".join(cart.problems),
+            )
             return redirect("orders:cart")
         return render(request, "orders/checkout.html", {"cart": cart, "form": self._form(request)})
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = self._form(request, request.POST)
-        cart = cart_view(cart=_cart(request), user=request.user)
+        ship_to = ship_to_for(request)
+        cart = cart_view(cart=_cart(request), user=request.user, ship_to=ship_to)
         if not form.is_valid():
             return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
         buyer = request.user if request.user.is_authenticated else None
         try:
             order = order_create_from_cart(
-                cart=_cart(request), buyer=buyer, email=form.cleaned_data["email"]
+                cart=_cart(request),
+                buyer=buyer,
+                email=form.cleaned_data["email"],
+                ship_to_country=ship_to if cart.has_printed else "",
             )
             done = request.build_absolute_uri(order_buyer_url(order))
             result = checkout_start(
                 order=order,
                 success_url=done,
-                cancel_url=request.build_absolute_uri(reverse("orders:cart")),
+                cancel_url=request.build_absolute_uri(checkout_cancel_url(order)),
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
             return render(request, "orders/checkout.html", {"cart": cart, "form": form}, status=400)
+        # The cart's items now belong to the order (their stock is reserved); cancelling
+        # the payment puts them back (CheckoutCancelView).
         request.session[SESSION_CART_KEY] = {}
+        checkouts = dict(request.session.get(SESSION_CHECKOUTS_KEY, {}))
+        checkouts[str(order.pk)] = True
+        request.session[SESSION_CHECKOUTS_KEY] = dict(list(checkouts.items())[-20:])
         return redirect(result.url)
+
+
+def checkout_cancel_url(order: Order) -> str:
+    """Where the payment page sends a buyer who cancels: the order's cancel view, with
+    the guest's token (an account's order is recognised by its session or login)."""
+    path = reverse("payments:checkout-cancel", kwargs={"order_pk": order.pk})
+    return f"{path}?t={order.access_token}" if order.buyer_id is None else path
+
+
+class CheckoutCancelView(View):
+    """The order's own buyer only: this browser session started its checkout, or the
+    signed-in buyer, or the order's access token (constant time). GET, because payment
+    pages redirect here. Expires the payment session (through the gateway), releases
+    the stock, puts the items back in the cart and shows the cart. Anyone else: 404."""
+
+    def get(self, request: HttpRequest, order_pk: int) -> HttpResponse:
+        order = Order.objects.filter(pk=order_pk).first()
+        if order is None or not _may_cancel(request, order):
+            raise Http404("No such checkout.")
+        outcome = checkout_cancel(order=order)
+        if outcome == CancelOutcome.PAID:
+            messages.success(request, "Your payment went through after all.")
+            return redirect(order_buyer_url(order))
+        if outcome == CancelOutcome.WAITING:
+            messages.info(request, "Your payment is still being processed.")
+            return redirect(order_buyer_url(order))
+        request.session[SESSION_CART_KEY] = cart_restore_from_order(
+            cart=_cart(request), order=order
+        )
+        if order.ship_to_country:
+            request.session.setdefault(SESSION_SHIP_TO_KEY, order.ship_to_country)
+        messages.info(
+            request, "Payment cancelled: nothing was charged. Your cart is as you left it."
+        )
+        return redirect("orders:cart")
+
+
+def _may_cancel(request: HttpRequest, order: Order) -> bool:
+    from django.utils.crypto import constant_time_compare
+
+    if str(order.pk) in request.session.get(SESSION_CHECKOUTS_KEY, {}):
+        return True
+    if request.user.is_authenticated and order.buyer_id == request.user.pk:
+        return True
+    token = access_token_from(request.GET.get("t"))
+    return bool(token) and constant_time_compare(token, order.access_token)

@@ -3,7 +3,15 @@ from django.core.files.base import ContentFile
 
 from catalog.category_tree import ensure_category_tree
 from catalog.demo import SHAPES, binary_stl
-from catalog.models import Category, DigitalAsset, License, Product, ProductImage
+from catalog.models import (
+    Category,
+    DigitalAsset,
+    License,
+    Product,
+    ProductImage,
+    ShippingProfile,
+    ShippingRate,
+)
 from payments.models import SellerStripeAccount
 from payments.readiness import seller_payment_ready_refresh
 from tests.factories import UserFactory
@@ -50,6 +58,34 @@ def make_ready(user) -> SellerStripeAccount:
     return account
 
 
+def shipping_profile(
+    seller,
+    *,
+    first_item_cents: int = 495,
+    additional_item_cents: int = 0,
+    country: str = "",
+    origin: str = "US",
+    processing: tuple[int, int] = (1, 3),
+    free_over_cents: int | None = None,
+    extra_rates: list[tuple[str, int, int]] = (),
+) -> ShippingProfile:
+    """A shipping profile with one rate (`country`, "" = everywhere else) and any
+    `extra_rates` [(country, first, additional)]."""
+    profile = ShippingProfile.objects.create(
+        seller=seller,
+        name="Standard",
+        origin_country=origin,
+        processing_min_days=processing[0],
+        processing_max_days=processing[1],
+        free_over_cents=free_over_cents,
+    )
+    for code, first, extra in [(country, first_item_cents, additional_item_cents), *extra_rates]:
+        ShippingRate.objects.create(
+            profile=profile, country=code, first_item_cents=first, additional_item_cents=extra
+        )
+    return profile
+
+
 class ProductFactory(factory.django.DjangoModelFactory):
     """A complete FILE draft by default: passes the checklist once it has an image and a
     file (`complete=True` adds both) and its seller is ready (`seller_ready=True`)."""
@@ -68,14 +104,17 @@ class ProductFactory(factory.django.DjangoModelFactory):
     license = License.PERSONAL
 
     class Params:
+        # A printed item ships everywhere at `shipping_cents` for the first item and
+        # nothing for each additional one (the old flat rule, as a profile).
+        shipping_cents = 495
         physical = factory.Trait(
             kind=Product.Kind.PHYSICAL,
             license="",
             price_cents=2500,
-            shipping_cents=495,
-            processing_days=3,
-            ships_from="US",
             stock_quantity=5,
+            shipping_profile=factory.LazyAttribute(
+                lambda o: shipping_profile(o.seller, first_item_cents=o.shipping_cents)
+            ),
         )
 
     @factory.post_generation

@@ -15,6 +15,7 @@ from tests.catalog.factories import (
     ProductImageFactory,
     category,
     make_ready,
+    shipping_profile,
 )
 from tests.factories import UserFactory
 from tests.images import image_bytes, jpeg_with_gps, upload
@@ -48,18 +49,20 @@ def test_a_complete_paid_file_of_a_ready_seller_passes():
     assert (checklist.ok, checklist.missing) == (True, [])
 
 
-def test_a_physical_draft_needs_shipping_processing_origin_and_stripe():
-    product = ProductFactory(
-        physical=True, shipping_cents=None, processing_days=None, ships_from="", complete=True
-    )
+def test_a_physical_draft_needs_a_shipping_profile_stock_and_stripe():
+    # given a printed draft without a shipping profile, nothing in stock, seller not ready
+    product = ProductFactory(physical=True, complete=True, stock_quantity=0)
+    product.shipping_profile = None
+    # then the checklist names each missing step
     assert services.product_publish_checklist(product).missing == [
-        "Set a shipping price",
-        "Set the processing time",
-        "Say which country it ships from",
+        "Choose a shipping profile",
+        "Have at least one in stock",
         "Connect Stripe to sell paid items",
     ]
+    # when all three are fixed, it passes
     make_ready(product.seller)
-    product.shipping_cents, product.processing_days, product.ships_from = 0, 2, "GB"
+    product.shipping_profile = shipping_profile(product.seller, origin="GB")
+    product.stock_quantity = 1
     assert services.product_publish_checklist(product).ok
 
 

@@ -60,6 +60,9 @@ def test_staff_edit_it_in_the_admin_and_the_next_read_sees_it(
         "trending_window_days": "7",
         "trending_top_n": "10",
         "refund_window_days": "30",
+        "min_price_cents": "100",
+        "fee_fixed_cents": "0",
+        "auto_deliver_after_days": "30",
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/marketplace/siteconfig/1/change/", form)

@@ -118,10 +118,18 @@ def test_the_cart_page_groups_lines_by_seller_with_shipping(client):
     file = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True, price_cents=300)
     client.post(ADD, {"product_id": maker.pk, "quantity": 2})
     client.post(ADD, {"product_id": file.pk})
+    # before a country is chosen, the cart asks for one and offers no checkout
+    html = client.get(reverse("orders:cart")).content.decode()
+    assert "Choose where to ship to see shipping and check out." in html
+    assert reverse("payments:checkout") not in html
+    # once the buyer picks a country, each shop's shipping there is shown
+    client.post(reverse("orders:cart-ship-to"), {"country": "US"})
     html = client.get(reverse("orders:cart")).content.decode()
     assert "$40.00" in html  # 2 × $20.00
-    assert "$6.50 (items ship together)" in html
-    assert "none — digital delivery" in html
+    assert (
+        "Shipping to United States of America: $6.50 (items from this shop ship together)" in html
+    )
+    assert "Digital delivery: download right after payment." in html
     assert "$43.00" in html and "$49.50" in html  # items; total with shipping
 
 

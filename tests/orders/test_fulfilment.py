@@ -17,43 +17,55 @@ def _printed(seller=None):
     )
 
 
-def test_the_seller_ships_then_delivers_and_the_buyer_is_emailed_each_time(
+def test_the_seller_ships_then_the_buyer_confirms_receipt(
     client, django_capture_on_commit_callbacks
 ):
+    # given a paid printed line of a signed-in buyer
     product = _printed()
-    order = paid_order(product)
+    buyer = UserFactory()
+    order = paid_order(product, buyer=buyer, email=buyer.email)
     item = order.items.get()
+    # when the seller ships it with DHL tracking
     client.force_login(product.seller)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("orders:seller-item-ship", args=[item.pk]),
-            {"carrier": "DHL", "tracking_number": "JD0123"},
+            {"carrier": "dhl", "tracking_number": "JD0123"},
         )
     item.refresh_from_db()
     assert (item.fulfillment_status, item.carrier, item.tracking_number) == (
         "SHIPPED",
-        "DHL",
+        "dhl",
         "JD0123",
     )
-    assert mail.outbox[-1].to == ["buyer@example.com"] and "JD0123" in mail.outbox[-1].body
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("orders:seller-item-deliver", args=[item.pk]))
+    # then the buyer's email carries the carrier's tracking link
+    assert mail.outbox[-1].to == [buyer.email]
+    assert "tracking-id=JD0123" in mail.outbox[-1].body
+    # when the buyer says "I received it"
+    client.force_login(buyer)
+    client.post(reverse("orders:order-item-received", args=[order.pk, item.pk]))
     item.refresh_from_db()
     assert item.fulfillment_status == "DELIVERED" and item.delivered_at is not None
-    assert mail.outbox[-1].subject.startswith("Delivered:")
     assert list(order.events.filter(item=item).values_list("kind", flat=True)) == [
         "SHIPPED",
         "DELIVERED",
     ]
 
 
-def test_skipping_a_step_is_refused_with_a_message(client):
+def test_the_seller_cannot_mark_delivered(client):
+    # given a shipped line
     product = _printed()
     item = paid_order(product).items.get()
     client.force_login(product.seller)
-    response = client.post(reverse("orders:seller-item-deliver", args=[item.pk]), follow=True)
-    assert "cannot be marked delivered" in response.content.decode()
-    assert OrderItem.objects.get(pk=item.pk).fulfillment_status == "UNFULFILLED"
+    client.post(
+        reverse("orders:seller-item-ship", args=[item.pk]),
+        {"carrier": "ups", "tracking_number": "1Z999"},
+    )
+    # then there is no seller "deliver" URL, and the buyer's one refuses the seller
+    assert client.post(f"/seller/sales/{item.pk}/deliver/").status_code == 404
+    response = client.post(reverse("orders:order-item-received", args=[item.order_id, item.pk]))
+    assert response.status_code == 404
+    assert OrderItem.objects.get(pk=item.pk).fulfillment_status == "SHIPPED"
 
 
 def test_another_seller_cannot_see_or_fulfil_my_lines(client):
@@ -106,16 +118,15 @@ def test_the_sales_page_offers_only_the_step_the_services_allow(client):
     Order.objects.filter(pk=failed.pk).update(status=Order.Status.FAILED)
     client.force_login(product.seller)
     sales = reverse("orders:seller-sales")
+    sale = reverse("orders:seller-sale-detail", args=[item.order_id])
     ship = reverse("orders:seller-item-ship", args=[item.pk])
-    deliver = reverse("orders:seller-item-deliver", args=[item.pk])
-    # then only the paid line can be shipped, and nothing can be delivered yet
+    # then only the paid line can be shipped, and nothing can be delivered by the seller
     page = client.get(sales).content.decode()
-    assert page.count("Mark shipped") == 1 and ship in page
+    assert page.count(">Ship</a>") == 1 and sale in page
     assert "Mark delivered" not in page
-    # once shipped, only delivery is offered; once delivered, nothing
-    client.post(ship, {"carrier": "DHL", "tracking_number": "1"})
+    assert ship in client.get(sale).content.decode()
+    # once shipped, nothing more is offered to the seller
+    client.post(ship, {"carrier": "dhl", "tracking_number": "1"})
     page = client.get(sales).content.decode()
-    assert "Mark shipped" not in page and page.count("Mark delivered") == 1 and deliver in page
-    client.post(deliver)
-    page = client.get(sales).content.decode()
-    assert "Mark shipped" not in page and "Mark delivered" not in page
+    assert ">Ship</a>" not in page and "Mark delivered" not in page
+    assert "Mark shipped" not in client.get(sale).content.decode()

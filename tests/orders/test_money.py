@@ -144,3 +144,53 @@ def test_a_refund_over_what_the_line_was_paid_is_refused():
             refunded_before_cents=600,
             amount_cents=401,
         )
+
+
+# --- the fixed fee per seller order (docs/LEDGER.md) --------------------------------------
+from orders.money import seller_fixed_fee_parts  # noqa: E402
+
+subtotal_lists = st.lists(st.integers(min_value=0, max_value=1_000_000), min_size=1, max_size=8)
+
+
+@given(subtotals=subtotal_lists, fixed=st.integers(min_value=0, max_value=100_000))
+def test_the_fixed_fee_splits_exactly_over_a_paying_sellers_lines(subtotals, fixed):
+    parts = seller_fixed_fee_parts(fixed, subtotals)
+    assert len(parts) == len(subtotals)
+    assert all(part >= 0 for part in parts)
+    if sum(subtotals) == 0:
+        assert parts == [0] * len(subtotals)  # a seller of free items only pays no fixed fee
+    else:
+        assert sum(parts) == fixed
+        assert all(part == 0 for part, s in zip(parts, subtotals, strict=True) if s == 0)
+
+
+@given(
+    subtotals=subtotal_lists,
+    fixed=st.integers(min_value=0, max_value=100_000),
+    fee_bps=fee_rates,
+)
+def test_with_a_fixed_fee_fee_plus_net_is_still_the_subtotal_and_net_never_negative(
+    subtotals, fixed, fee_bps
+):
+    parts = seller_fixed_fee_parts(fixed, subtotals)
+    for subtotal, part in zip(subtotals, parts, strict=True):
+        line = line_amounts(
+            unit_price_cents=subtotal, quantity=1, fee_bps=fee_bps, fixed_fee_cents=part
+        )
+        assert line["marketplace_fee_cents"] + line["seller_net_cents"] == subtotal
+        assert 0 <= line["seller_net_cents"] <= subtotal
+        assert line["marketplace_fee_cents"] == min(
+            subtotal, marketplace_fee(subtotal, fee_bps) + part
+        )
+
+
+def test_a_fixed_fee_of_30_cents_over_two_lines_of_one_seller():
+    # $10 and $20 lines, 10% and 30 cents: 10 and 20 cents of it, by subtotal
+    assert seller_fixed_fee_parts(30, [1000, 2000]) == [10, 20]
+    line = line_amounts(unit_price_cents=1000, quantity=1, fee_bps=1000, fixed_fee_cents=10)
+    assert (line["marketplace_fee_cents"], line["seller_net_cents"]) == (110, 890)
+
+
+def test_the_fee_is_capped_at_the_line_subtotal():
+    line = line_amounts(unit_price_cents=100, quantity=1, fee_bps=1000, fixed_fee_cents=500)
+    assert (line["marketplace_fee_cents"], line["seller_net_cents"]) == (100, 0)

@@ -34,6 +34,7 @@ from payments.simulator import (
     SimulatedRefund,
     SimulatedTransfer,
     SimulatorGateway,
+    shipping_details_build,
     simulated_processing_fee,
     simulator_account_complete_onboarding,
     simulator_account_deauthorize,
@@ -41,6 +42,7 @@ from payments.simulator import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +56,10 @@ def _live(**kwargs) -> Product:
 
 def _checkout(*products, quantity: int = 1) -> Order:
     order = order_create_from_cart(
-        cart={str(p.pk): quantity for p in products}, buyer=None, email="buyer@example.com"
+        cart={str(p.pk): quantity for p in products},
+        buyer=None,
+        email="buyer@example.com",
+        ship_to_country="US",
     )
     checkout_start(order=order, success_url=SUCCESS, cancel_url=CANCEL)
     order.refresh_from_db()
@@ -74,7 +79,7 @@ def _pay(order: Order, capture, *, deliver_followups: bool = True) -> Order:
         else mock.patch("payments.checkout._queue_followups")
     )
     with lost, capture(execute=True):
-        simulator_session_pay(session_id=order.stripe_checkout_session_id)
+        simulator_session_pay(session_id=order.stripe_checkout_session_id, shipping=SIM_SHIPPING)
     order.refresh_from_db()
     return order
 
@@ -179,7 +184,11 @@ def test_the_sweep_asks_stripe_first_and_confirms_a_payment_whose_webhook_was_lo
     product = _live(physical=True, stock_quantity=3, price_cents=1000, shipping_cents=0)
     order = _checkout(product)
     SimulatedCheckoutSession.objects.filter(pk=order.stripe_checkout_session_id).update(
-        status="complete", payment_status="paid", payment_intent="pi_sim_lost", charge="ch_sim_l"
+        status="complete",
+        payment_status="paid",
+        payment_intent="pi_sim_lost",
+        charge="ch_sim_l",
+        shipping_details=shipping_details_build(SIM_SHIPPING, allowed_countries=["US"]),
     )
     # and another one nobody paid
     open_order = _checkout(product)
@@ -520,7 +529,9 @@ def _raw_update(table: str, assignment: str, where: str) -> None:
 
 
 def _transfer_on_unpaid(product: Product) -> None:
-    unpaid = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="u@example.com")
+    unpaid = order_create_from_cart(
+        cart={str(product.pk): 1}, buyer=None, email="u@example.com", ship_to_country="US"
+    )
     SellerTransfer.objects.create(
         order=unpaid,
         seller=product.seller,
@@ -532,7 +543,9 @@ def _transfer_on_unpaid(product: Product) -> None:
 
 
 def _charged_unpaid(product: Product) -> None:
-    unpaid = order_create_from_cart(cart={str(product.pk): 1}, buyer=None, email="u@example.com")
+    unpaid = order_create_from_cart(
+        cart={str(product.pk): 1}, buyer=None, email="u@example.com", ship_to_country="US"
+    )
     Order.objects.filter(pk=unpaid.pk).update(status="CANCELLED", amount_charged_cents=1999)
 
 
@@ -609,7 +622,9 @@ def test_a_key_reused_for_another_order_or_line_is_a_conflict(healthy):
 
     order, paid, *_ = healthy
     sale = SellerBalanceEntry.objects.get(order=order, seller=paid.seller, reason="SALE")
-    other_order = order_create_from_cart(cart={str(paid.pk): 1}, buyer=None, email="o@e.com")
+    other_order = order_create_from_cart(
+        cart={str(paid.pk): 1}, buyer=None, email="o@e.com", ship_to_country="US"
+    )
     common = {
         "seller": paid.seller,
         "amount_cents": sale.amount_cents,

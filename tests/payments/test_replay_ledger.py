@@ -11,6 +11,7 @@ from payments.models import SellerBalanceEntry, SellerTransfer, StripeEvent
 from payments.simulator import SimulatedCheckoutSession, event_build, session_object
 from payments.tasks import order_paid_followups_task
 from tests.catalog.factories import ProductFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
@@ -37,14 +38,19 @@ def test_replaying_and_redelivering_everything_changes_nothing(
         shipping_cents=300,
     )
     order = order_create_from_cart(
-        cart={str(first.pk): 1, str(second.pk): 1}, buyer=None, email="b@example.com"
+        cart={str(first.pk): 1, str(second.pk): 1},
+        buyer=None,
+        email="b@example.com",
+        ship_to_country="US",
     )
     redirect = checkout_start(
         order=order, success_url="http://testserver/ok/", cancel_url="http://testserver/cart/"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(redirect.url, {"action": "pay"})
-    lost = order_create_from_cart(cart={str(first.pk): 1}, buyer=None, email="c@example.com")
+        client.post(redirect.url, {"action": "pay", **SIM_SHIPPING})
+    lost = order_create_from_cart(
+        cart={str(first.pk): 1}, buyer=None, email="c@example.com", ship_to_country="US"
+    )
     lost_redirect = checkout_start(
         order=lost, success_url="http://testserver/ok/", cancel_url="http://testserver/cart/"
     )

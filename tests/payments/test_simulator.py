@@ -28,6 +28,7 @@ from payments.simulator import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,10 @@ def _order(*, physical: bool = False, quantity: int = 1, stock: int = 5) -> Orde
     extra = {"physical": True, "stock_quantity": stock} if physical else {}
     product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True, **extra)
     return order_create_from_cart(
-        cart={str(product.pk): quantity}, buyer=None, email="buyer@example.com"
+        cart={str(product.pk): quantity},
+        buyer=None,
+        email="buyer@example.com",
+        ship_to_country="US",
     )
 
 
@@ -71,7 +75,7 @@ def test_paying_marks_the_order_paid_through_the_signed_webhook(
     url, session = _checkout(order)
     # when the buyer pays with the simulated card
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"action": "pay"})
+        response = client.post(url, {"action": "pay", **SIM_SHIPPING})
     # then they land on the success URL, with the session id filled in as Stripe does
     assert response.status_code == 302
     assert response["Location"] == f"http://testserver/orders/thanks/?session={session.id}"
@@ -103,8 +107,8 @@ def test_paying_twice_sends_one_event(client, django_capture_on_commit_callbacks
     order = _order()
     url, session = _checkout(order)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "pay"})
-        again = client.post(url, {"action": "pay"})
+        client.post(url, {"action": "pay", **SIM_SHIPPING})
+        again = client.post(url, {"action": "pay", **SIM_SHIPPING})
     assert again["Location"] == f"http://testserver/orders/thanks/?session={session.id}"
     assert StripeEvent.objects.count() == 1
     assert Order.objects.get(pk=order.pk).events.filter(kind="PAID").count() == 1
@@ -126,7 +130,7 @@ def test_the_emitted_event_is_stripe_shaped_and_verifies_with_the_stripe_library
     url, session = _checkout(order)
     # when the buyer pays
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "pay"})
+        client.post(url, {"action": "pay", **SIM_SHIPPING})
     # then stripe-python itself accepts the signature with our webhook secret
     [(body, header)] = delivered
     assert header.startswith("t=") and ",v1=" in header
@@ -206,7 +210,7 @@ def test_an_overdue_session_expires_instead_of_being_paid(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"action": "pay"})
+        response = client.post(url, {"action": "pay", **SIM_SHIPPING})
     assert response["Location"] == CANCEL
     order.refresh_from_db()
     assert order.status == "EXPIRED"
@@ -297,7 +301,7 @@ def test_the_simulator_is_unreachable_when_stripe_keys_are_set(client, settings)
     settings.STRIPE_SECRET_KEY = "sk_live_51RealKey"
     # then every simulator page is a 404, for every method
     assert client.get(url).status_code == 404
-    assert client.post(url, {"action": "pay"}).status_code == 404
+    assert client.post(url, {"action": "pay", **SIM_SHIPPING}).status_code == 404
     onboarding = reverse("payments:simulator-onboarding", kwargs={"account_id": account.id})
     dashboard = reverse("payments:simulator-dashboard", kwargs={"account_id": account.id})
     assert client.get(onboarding).status_code == 404
@@ -391,7 +395,7 @@ def test_a_late_expired_event_for_a_paid_session_changes_nothing(
     order = _order()
     url, session = _checkout(order)
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, {"action": "pay"})
+        client.post(url, {"action": "pay", **SIM_SHIPPING})
     # when an "expired" event for its session arrives late (or forged by replay)
     stale = session_object(session)  # as it was when still open
     stale["status"] = "expired"

@@ -71,6 +71,7 @@ from refunds.services import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ class RefundMachine(RuleBasedStateMachine):
         super().__init__()
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
-        self.buyer = UserFactory()
+        self.buyers = {}
         self.staff = UserFactory(is_staff=True)
         self.products = [
             ProductFactory(
@@ -135,13 +136,20 @@ class RefundMachine(RuleBasedStateMachine):
         products = [self.products[i] for i in sorted(picks)]
         if all(p.price_cents == 0 for p in products):
             products.append(self.products[1])
+        buyer = UserFactory()  # a file is bought once per buyer
+        self.buyers[buyer.pk] = buyer
         order = order_create_from_cart(
-            cart={str(p.pk): 1 for p in products}, buyer=self.buyer, email=self.buyer.email
+            cart={str(p.pk): 1 for p in products},
+            buyer=buyer,
+            email=buyer.email,
+            ship_to_country="US",
         )
         checkout_start(order=order, success_url="http://t/ok/", cancel_url="http://t/cart/")
         order.refresh_from_db()
         with _settled():
-            simulator_session_pay(session_id=order.stripe_checkout_session_id)
+            simulator_session_pay(
+                session_id=order.stripe_checkout_session_id, shipping=SIM_SHIPPING
+            )
         self.orders.append(order.pk)
 
     @precondition(lambda self: self.orders)
@@ -158,7 +166,10 @@ class RefundMachine(RuleBasedStateMachine):
         try:
             with _settled():
                 request = refund_request_create(
-                    item=line, requested_by=self.buyer, reason="DAMAGED", amount_cents=amount
+                    item=line,
+                    requested_by=self.buyers[line.order.buyer_id],
+                    reason="DAMAGED",
+                    amount_cents=amount,
                 )
         except ApplicationError:
             return

@@ -43,6 +43,7 @@ from refunds.services import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
@@ -57,12 +58,17 @@ def paid(django_capture_on_commit_callbacks):
 
     def make(*products, buyer=None):
         order = order_create_from_cart(
-            cart={str(p.pk): 1 for p in products}, buyer=buyer, email="buyer@example.com"
+            cart={str(p.pk): 1 for p in products},
+            buyer=buyer,
+            email="buyer@example.com",
+            ship_to_country="US",
         )
         checkout_start(order=order, success_url="http://t/ok/", cancel_url="http://t/cart/")
         order.refresh_from_db()
         with django_capture_on_commit_callbacks(execute=True):
-            simulator_session_pay(session_id=order.stripe_checkout_session_id)
+            simulator_session_pay(
+                session_id=order.stripe_checkout_session_id, shipping=SIM_SHIPPING
+            )
         order.refresh_from_db()
         assert order.status == "PAID"
         return order
@@ -194,7 +200,9 @@ def test_guard_rails(paid, run):
     order = paid(printed, other, buyer=buyer)
     line = order.items.get(product=printed)
     # an unpaid order's lines cannot be refunded
-    unpaid = order_create_from_cart(cart={str(printed.pk): 1}, buyer=buyer, email="b@e.com")
+    unpaid = order_create_from_cart(
+        cart={str(printed.pk): 1}, buyer=buyer, email="b@e.com", ship_to_country="US"
+    )
     with pytest.raises(ApplicationError, match="paid"):
         refund_request_create(item=unpaid.items.get(), requested_by=buyer, reason="OTHER")
     # not more than the line

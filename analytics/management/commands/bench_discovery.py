@@ -177,9 +177,6 @@ class Command(BaseCommand):
                     license="" if physical else licenses[i % len(licenses)],
                     file_formats="" if physical else formats[i % len(formats)],
                     stock_quantity=rng.randint(0, 20) if physical else 0,
-                    shipping_cents=495 if physical else None,
-                    processing_days=3 if physical else None,
-                    ships_from="US" if physical else "",
                     download_count=rng.randint(0, 5000),
                 )
             )
