@@ -231,6 +231,12 @@ def test_follow_ups_lost_after_the_paid_commit_are_completed_by_the_sweeper(
     order = _pay(_checkout(product), django_capture_on_commit_callbacks, deliver_followups=False)
     assert order.status == "PAID"
     assert _ledger(order) == [] and not mail.outbox
+    # and it is visibly pending, not drift
+    report = reconcile()
+    assert report.drifts == []
+    assert [i.problem for i in report.open_items] == [
+        "follow-ups pending: SALE and transfer to come"
+    ]
     # when the sweeper runs before the grace period, nothing (the task may still come)
     assert orders_followups_complete() == 0
     # and after it
