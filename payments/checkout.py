@@ -154,6 +154,16 @@ def order_payment_confirm(*, state: SessionState) -> Order:
     )
     # Printed items: the address collected at payment, copied once (never changed after).
     order = order_record_shipping_address(order_id=order.pk, address=state.shipping_address)
+    if order.status not in Order.WAS_PAID:
+        # Once we decided to give this payment back, a replayed event must not reinstate
+        # the order (and pay its sellers) while the buyer gets their money back too.
+        given_back = PaymentRefund.objects.filter(
+            idempotency_key=late_payment_refund_key(order.pk)
+        ).first()
+        if given_back is not None:
+            if given_back.status == PaymentRefund.Status.PENDING:
+                _queue_refund(given_back.pk)
+            return order
     order = order_payment_succeeded(
         order_id=order.pk,
         checkout_session_id=state.id,

@@ -243,7 +243,9 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
                 f"platform REFUND {-fees[(order.pk, PlatformLedgerEntry.Reason.REFUND)]} ≠ "
                 f"refunds' platform shares {platform_refunds}",
             )
-        all_back = all(i.refunded_cents >= i.total_cents for i in items)
+        all_back = any(i.total_cents for i in items) and all(
+            i.refunded_cents >= i.total_cents for i in items
+        )
         if (order.status == Order.Status.REFUNDED) != all_back:
             drift(order.pk, None, f"order is {order.status.lower()} but lines say otherwise")
 

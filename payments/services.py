@@ -380,7 +380,7 @@ def seller_stripe_account_start(*, seller: User, refresh_url: str, return_url: s
         )
     elif account.disconnected_at is not None:
         # They disconnected us: connecting again means a new Express account.
-        stamp = int(account.disconnected_at.timestamp())
+        stamp = int(account.disconnected_at.timestamp() * 1_000_000)
         account_id = gateway.create_express_account(
             email=seller.email,
             seller_id=seller.pk,

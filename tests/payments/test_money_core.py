@@ -158,6 +158,36 @@ def test_a_payment_confirmed_after_the_stock_was_resold_is_refunded_in_full(
     assert reconcile_ledger() == (2, [])
 
 
+def test_a_refunded_late_payment_stays_refunded_when_its_event_is_replayed_later(
+    django_capture_on_commit_callbacks,
+):
+    # given a late payment refunded because its unit was sold to someone else
+    product = _live(physical=True, stock_quantity=1, price_cents=2500)
+    first = _checkout(product)
+    order_checkout_expired(order_id=first.pk)
+    second = _checkout(product)
+    first = _pay(first, django_capture_on_commit_callbacks)
+    assert PaymentRefund.objects.get(order=first).status == "SUCCEEDED"
+    # and the unit comes back (the other checkout expires)
+    order_checkout_expired(order_id=second.pk)
+    # when the first payment's event is replayed
+    row = StripeEvent.objects.filter(type="checkout.session.completed").latest("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("stripe_events_replay", f"--id={row.pk}")
+    # then the order stays closed and nobody is paid for money the buyer got back
+    first.refresh_from_db()
+    assert first.status == "EXPIRED"
+    assert not SellerTransfer.objects.filter(order=first).exists()
+    assert reconcile_ledger()[1] == []
+
+
+def test_a_free_order_reconciles(django_capture_on_commit_callbacks):
+    free = _live(price_cents=0)
+    order = _checkout(free)
+    assert Order.objects.get(pk=order.pk).status == "PAID"
+    assert reconcile_ledger() == (1, [])
+
+
 def test_a_late_payment_whose_refund_is_refused_is_drift_until_refunded(
     django_capture_on_commit_callbacks,
 ):

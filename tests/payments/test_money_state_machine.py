@@ -8,9 +8,10 @@ tasks (follow-ups, webhook processing, refunds), the replay job, the sweeper, pa
 refund retries, Stripe outages and refusals, sellers losing and regaining readiness,
 deauthorizing and reconnecting. After every step it asserts:
 
-1. money Stripe captured belongs to a PAID order or is refunded in full (or visibly on its
-   way back: a PENDING refund, or an unprocessed event, only while something was lost or
-   down since the last `settle`), and a refunded payment is never also kept;
+1. money Stripe captured belongs to a PAID order or is refunded in full (or is visibly on
+   its way: a PENDING refund, an order still PENDING for the sweep, or a stored event not
+   processed yet — only while something was lost or down since the last `settle`), and a
+   payment refunded is never also kept;
 2. no seller is paid twice (one Stripe transfer per order and seller, never more than
    their SALE rows, each one recorded as our CREATED transfer);
 3. every paid order's sellers are paid or visibly pending;
@@ -22,7 +23,8 @@ A `settle` step then lets time pass, runs every job with Stripe up and every sel
 can be ready made ready, and asserts that everything settled.
 
 Each example runs inside a savepoint rolled back at its end, so every example starts
-from the same world. Bounded for CI: MONEY_SM_EXAMPLES / MONEY_SM_STEPS run more.
+from the same world. Bounded for CI (25 examples × 30 steps, no shrinking):
+MONEY_SM_EXAMPLES / MONEY_SM_STEPS run more, MONEY_SM_SHRINK=1 shrinks a failure.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -80,6 +83,7 @@ from payments.simulator import (
     event_build,
     event_deliver,
     session_object,
+    shipping_details_build,
     simulator_account_complete_onboarding,
     simulator_account_deauthorize,
     simulator_session_decline,
@@ -94,12 +98,15 @@ from payments.tasks import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
 EXAMPLES = int(os.environ.get("MONEY_SM_EXAMPLES", "25"))
 STEPS = int(os.environ.get("MONEY_SM_STEPS", "30"))
-SHRINK = os.environ.get("MONEY_SM_SHRINK", "1") != "0"
+# Off by default: shrinking a failing 30-step run can take minutes in CI; the failing
+# steps are printed either way. MONEY_SM_SHRINK=1 shrinks (by hand).
+SHRINK = os.environ.get("MONEY_SM_SHRINK", "0") == "1"
 
 SUCCESS = "http://testserver/orders/thanks/?session={CHECKOUT_SESSION_ID}"
 CANCEL = "http://testserver/cart/"
@@ -118,6 +125,8 @@ OUTAGES = [
 ]
 outages = st.one_of(st.none(), st.none(), st.sampled_from(OUTAGES))
 picks = st.integers(min_value=0, max_value=50)
+# {product index: quantity}; mostly one of each, so most carts can be bought.
+carts = st.dictionaries(st.integers(0, 3), st.sampled_from([1, 1, 1, 2]), min_size=1, max_size=3)
 LATER = [
     timedelta(minutes=2),
     timedelta(minutes=6),
@@ -147,7 +156,7 @@ def world_make() -> World:
             complete=True,
             seller_ready=True,
             physical=True,
-            stock_quantity=2,
+            stock_quantity=1,
             price_cents=2500,
             shipping_cents=495,
         ),
@@ -208,10 +217,12 @@ class MoneyMachine(RuleBasedStateMachine):
         with ExitStack() as stack:
             if outage is not None:
                 name, exc = outage
-                message = REFUSED if exc is GatewayError else "Simulated outage (test)"
-                stack.enter_context(
-                    mock.patch.object(SimulatorGateway, name, side_effect=exc(message))
-                )
+                if isinstance(exc, type):
+                    message = REFUSED if exc is GatewayError else "Simulated outage (test)"
+                    patch = mock.patch.object(SimulatorGateway, name, side_effect=exc(message))
+                else:  # a replacement method
+                    patch = mock.patch.object(SimulatorGateway, name, exc)
+                stack.enter_context(patch)
                 self.disturbed = True
             for task in lose:
                 stack.enter_context(mock.patch.object(task, "delay", _noop))
@@ -249,16 +260,32 @@ class MoneyMachine(RuleBasedStateMachine):
         SimulatedCheckoutSession.objects.update(expires_at=F("expires_at") - delta)
 
     # ------------------------------------------------------------------ buyers
-    @rule(
-        cart=st.dictionaries(st.integers(0, 3), st.integers(1, 2), min_size=1, max_size=4),
-        provider_down=st.integers(0, 9),
-    )
-    def checkout(self, cart, provider_down):
+    @initialize(carts=st.lists(carts, min_size=1, max_size=3))
+    def first_checkouts(self, carts):
+        for cart in carts:
+            self.checkout(cart=cart, provider="up")
+
+    @rule(cart=carts, provider=st.sampled_from(["up"] * 8 + ["down", "reply-lost"]))
+    def checkout(self, cart, provider):
+        """A random cart to checkout. Stripe may be down, or create the session and lose
+        the reply (the order is cancelled, yet the session exists and can be paid)."""
         cart = {str(self.world.products[i]): q for i, q in cart.items()}
-        outage = ("create_checkout_session", GatewayUnavailable) if provider_down == 0 else None
+        outage = None
+        if provider == "down":
+            outage = ("create_checkout_session", GatewayUnavailable)
+        elif provider == "reply-lost":
+            create = SimulatorGateway.create_checkout_session
+
+            def created_then_lost(gateway, **kwargs):
+                create(gateway, **kwargs)
+                raise GatewayUnavailable("Simulated lost reply (test)")
+
+            outage = ("create_checkout_session", created_then_lost)
         with self.step(outage):
             try:
-                order = order_create_from_cart(cart=cart, buyer=None, email="buyer@example.com")
+                order = order_create_from_cart(
+                    cart=cart, buyer=None, email="buyer@example.com", ship_to_country="US"
+                )
             except ApplicationError:
                 return  # out of stock, or a seller not ready: nothing happened
             self.orders.append(order.pk)
@@ -267,13 +294,6 @@ class MoneyMachine(RuleBasedStateMachine):
             except ApplicationError:
                 assert Order.objects.get(pk=order.pk).status == Order.Status.CANCELLED
 
-    @precondition(lambda self: self.orders)
-    @rule(
-        index=picks,
-        lose_followups=st.booleans(),
-        lose_event=st.integers(0, 5),
-        outage=outages,
-    )
     def pay_by_card(self, index, lose_followups, lose_event, outage):
         session = self._pick(self._sessions(status="open"), index)
         if session is None:
@@ -282,40 +302,42 @@ class MoneyMachine(RuleBasedStateMachine):
         if lose_event == 0:
             lose.append(stripe_event_process_task)
         with self.step(outage, lose=lose):
-            simulator_session_pay(session_id=session.id)
+            simulator_session_pay(session_id=session.id, shipping=SIM_SHIPPING)
 
-    @precondition(lambda self: self.orders)
-    @rule(index=picks)
     def decline(self, index):
         session = self._pick(self._sessions(status="open"), index)
         if session is not None:
             with self.step():
                 simulator_session_decline(session_id=session.id)
 
-    @precondition(lambda self: self.orders)
-    @rule(index=picks, outage=outages)
     def stripe_expires_session(self, index, outage):
         session = self._pick(self._sessions(status="open"), index)
         if session is not None:
             with self.step(outage):
                 simulator_session_expire(session_id=session.id)
 
-    @precondition(lambda self: self.orders)
-    @rule(index=picks)
     def bank_debit_started(self, index):
         """A delayed payment: the session completes unpaid; the money comes later."""
         session = self._pick(self._sessions(status="open"), index)
         if session is None:
             return
         SimulatedCheckoutSession.objects.filter(pk=session.id).update(
-            status="complete", payment_status="unpaid", payment_intent=f"pi_sim_debit_{session.id}"
+            status="complete",
+            payment_status="unpaid",
+            payment_intent=f"pi_sim_debit_{session.id}",
+            # The address is typed at checkout, before the debit settles.
+            shipping_details=(
+                shipping_details_build(
+                    SIM_SHIPPING, allowed_countries=list(session.shipping_countries)
+                )
+                if session.shipping_countries
+                else None
+            ),
         )
         session.refresh_from_db()
         with self.step():
             self._deliver_session_event("checkout.session.completed", session)
 
-    @precondition(lambda self: self.orders)
-    @rule(index=picks, succeeds=st.booleans(), lose_event=st.integers(0, 5), outage=outages)
     def bank_debit_settles(self, index, succeeds, lose_event, outage):
         session = self._pick(self._sessions(status="complete", payment_status="unpaid"), index)
         if session is None:
@@ -334,8 +356,6 @@ class MoneyMachine(RuleBasedStateMachine):
                 session,
             )
 
-    @precondition(lambda self: self.orders)
-    @rule(index=picks)
     def we_give_up_on_a_checkout(self, index):
         """Our side expires a PENDING order while its session is still open at Stripe
         (a lost reply, a race with the sweep): a payment may still arrive — late."""
@@ -344,13 +364,53 @@ class MoneyMachine(RuleBasedStateMachine):
             with self.step():
                 order_checkout_expired(order_id=session.order_id)
 
+    @precondition(lambda self: self.orders)
+    @rule(index=picks, stock_taken=st.booleans(), outage=outages)
+    def late_payment(self, index, stock_taken, outage):
+        """The late payment in one step: we give up on a PENDING order, maybe another
+        buyer takes its stock back off the shelf, then the buyer pays the still-open
+        session. The order is reinstated if its stock can be reserved, else refunded."""
+        session = self._pick(self._sessions(status="open"), index)
+        if session is None:
+            return
+        with self.step():
+            order_checkout_expired(order_id=session.order_id)
+        if stock_taken:
+            cart = {
+                self.world.products.index(product_id): quantity
+                for product_id, quantity in OrderItem.objects.filter(
+                    order_id=session.order_id, kind=Product.Kind.PHYSICAL
+                ).values_list("product_id", "quantity")
+            }
+            if cart:
+                self.checkout(cart=cart, provider="up")
+        with self.step(outage):
+            simulator_session_pay(session_id=session.id, shipping=SIM_SHIPPING)
+
+    @precondition(lambda self: self.orders)
+    @rule(index=picks, outage=outages)
+    def stripe_redelivers_a_payment(self, index, outage):
+        """Stripe delivers a paid session's `checkout.session.completed` again (its
+        retries are at-least-once), with a new event id."""
+        session = self._pick(self._sessions(payment_status="paid"), index)
+        if session is not None:
+            with self.step(outage):
+                self._deliver_session_event("checkout.session.completed", session)
+
     # ------------------------------------------------------------------ events
     @precondition(lambda self: self.orders)
-    @rule(index=picks, how=st.sampled_from(["new-id", "stale-new-id", "reprocess"]))
-    def replay_an_event(self, index, how):
+    @rule(
+        index=picks,
+        how=st.sampled_from(["new-id", "stale-new-id", "reprocess"]),
+        checkout_only=st.sampled_from([True, True, True, False]),
+    )
+    def replay_an_event(self, index, how, checkout_only):
         """Duplicate and reordered delivery: an old event again (Stripe retries with the
         same payload; ops replay rows), possibly after later ones."""
-        row = self._pick(list(StripeEvent.objects.order_by("pk")), index)
+        rows = StripeEvent.objects.order_by("pk")
+        if checkout_only:
+            rows = rows.filter(type__startswith="checkout.session.")
+        row = self._pick(list(rows), index)
         if row is None:
             return
         obj = row.payload["data"]["object"]
@@ -365,7 +425,6 @@ class MoneyMachine(RuleBasedStateMachine):
             event = event_build(row.type, obj, account=row.account or None)
             event_deliver(event, endpoint=row.endpoint)
 
-    @rule()
     def requeue_stale_events(self):
         with self.step():
             stripe_events_requeue_stale_task.delay()
@@ -376,22 +435,18 @@ class MoneyMachine(RuleBasedStateMachine):
     def time_passes(self, later):
         self._shift(later)
 
-    @rule(outage=outages)
     def sweep_abandoned(self, outage):
         with self.step(outage):
             checkout_sweep_abandoned()
 
-    @rule(outage=outages)
     def complete_followups(self, outage):
         with self.step(outage):
             orders_followups_complete()
 
-    @rule(outage=outages)
     def retry_transfers(self, outage):
         with self.step(outage):
             transfers_retry_due()
 
-    @rule(outage=outages, lose=st.booleans())
     def retry_refunds(self, outage, lose):
         with self.step(outage, lose=[payment_refund_attempt_task] if lose else []):
             payment_refunds_retry_due()
@@ -400,7 +455,6 @@ class MoneyMachine(RuleBasedStateMachine):
     def _account(self, seller_index) -> SellerStripeAccount:
         return SellerStripeAccount.objects.get(seller_id=self.world.sellers[seller_index])
 
-    @rule(seller=st.integers(0, 2), tell_us=st.booleans())
     def seller_loses_readiness(self, seller, tell_us):
         """Stripe disables payouts; we hear of it (account sync) or not (yet)."""
         account = self._account(seller)
@@ -411,19 +465,16 @@ class MoneyMachine(RuleBasedStateMachine):
             with self.step():
                 seller_stripe_account_sync(account_id=account.stripe_account_id)
 
-    @rule(seller=st.integers(0, 2))
     def seller_completes_onboarding(self, seller):
         account = self._account(seller)
         with self.step():
             simulator_account_complete_onboarding(account_id=account.stripe_account_id)
 
-    @rule(seller=st.integers(0, 2))
     def seller_deauthorizes(self, seller):
         account = self._account(seller)
         with self.step():
             simulator_account_deauthorize(account_id=account.stripe_account_id)
 
-    @rule(seller=st.integers(0, 2))
     def seller_reconnects(self, seller):
         """A disconnected seller connects again: a new Express account (not ready)."""
         account = self._account(seller)
@@ -440,6 +491,69 @@ class MoneyMachine(RuleBasedStateMachine):
             seller_stripe_account_start(
                 seller=account.seller, refresh_url=CANCEL, return_url=CANCEL
             )
+
+    # ------------------------------------------------------------------ dispatchers
+    # Few rules, each with a weighted choice of what happens, so that within the CI
+    # budget payments (the steps that move money) are frequent.
+    @precondition(lambda self: self.orders)
+    @rule(
+        action=st.sampled_from(
+            ["pay"] * 4 + ["decline", "expire", "debit-start", "debit-settle", "give-up"]
+        ),
+        index=picks,
+        lose_followups=st.booleans(),
+        lose_event=st.integers(0, 5),
+        succeeds=st.booleans(),
+        outage=outages,
+    )
+    def buyer_or_stripe_acts(self, action, index, lose_followups, lose_event, succeeds, outage):
+        if action == "pay":
+            self.pay_by_card(index, lose_followups, lose_event, outage)
+        elif action == "decline":
+            self.decline(index)
+        elif action == "expire":
+            self.stripe_expires_session(index, outage)
+        elif action == "debit-start":
+            self.bank_debit_started(index)
+        elif action == "debit-settle":
+            self.bank_debit_settles(index, succeeds, lose_event, outage)
+        else:
+            self.we_give_up_on_a_checkout(index)
+
+    @rule(
+        job=st.sampled_from(["sweep", "followups", "transfers", "refunds", "requeue"]),
+        outage=outages,
+        lose=st.booleans(),
+    )
+    def a_periodic_job_runs(self, job, outage, lose):
+        if job == "sweep":
+            self.sweep_abandoned(outage)
+        elif job == "followups":
+            self.complete_followups(outage)
+        elif job == "transfers":
+            self.retry_transfers(outage)
+        elif job == "refunds":
+            self.retry_refunds(outage, lose)
+        else:
+            self.requeue_stale_events()
+
+    @rule(
+        seller=st.integers(0, 2),
+        what=st.sampled_from(
+            ["loses-told", "loses-untold", "onboards", "onboards", "deauthorizes", "reconnects"]
+        ),
+    )
+    def a_seller_changes(self, seller, what):
+        if what == "loses-told":
+            self.seller_loses_readiness(seller, True)
+        elif what == "loses-untold":
+            self.seller_loses_readiness(seller, False)
+        elif what == "onboards":
+            self.seller_completes_onboarding(seller)
+        elif what == "deauthorizes":
+            self.seller_deauthorizes(seller)
+        else:
+            self.seller_reconnects(seller)
 
     # ------------------------------------------------------------------ settle
     @rule()
@@ -507,7 +621,9 @@ class MoneyMachine(RuleBasedStateMachine):
             back = refunded[session.payment_intent]
             where = f"order {order.pk} ({order.status}), session {session.id}"
             if order.status == Order.Status.PAID:
-                # BUG candidate guarded here: a refunded payment must never also be kept.
+                # A payment refunded in full must never also be kept (and paid out): a
+                # late payment refunded because its stock was gone stays closed when its
+                # event is replayed after the stock came back (found by this machine).
                 assert back == 0, f"{where}: PAID yet {back} refunded"
                 continue
             if back == session.amount_total:
@@ -518,8 +634,18 @@ class MoneyMachine(RuleBasedStateMachine):
                 r.status == PaymentRefund.Status.FAILED and REFUSED in r.last_error for r in refunds
             ):
                 continue  # Stripe refused it: for staff, and reported as a drift (below)
-            on_its_way = any(r.status == PaymentRefund.Status.PENDING for r in refunds) or (
-                order.status == Order.Status.PENDING
+            # Visibly on its way: a refund being sent; an order still PENDING (the sweep
+            # asks Stripe); or the payment's event stored but not processed yet (its
+            # task was lost or Stripe was down: the requeue job, Stripe's own retries or
+            # staff's replay of FAILED rows process it).
+            unprocessed = StripeEvent.objects.filter(
+                payload__data__object__id=session.id,
+                status__in=[StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED],
+            ).exists()
+            on_its_way = (
+                any(r.status == PaymentRefund.Status.PENDING for r in refunds)
+                or order.status == Order.Status.PENDING
+                or unprocessed
             )
             assert on_its_way and self.disturbed and not settled, (
                 f"{where}: {session.amount_total} captured, neither PAID nor refunded "
@@ -603,6 +729,8 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @invariant()
     def reconcile_ledger_reports_no_drift(self):
+        # (This machine found two false drifts, since fixed: a PAID order whose
+        # follow-ups have not run yet is an open item; a free order is not "refunded".)
         _, drifts = reconcile_ledger()
         refused = set(
             PaymentRefund.objects.filter(
@@ -613,13 +741,6 @@ class MoneyMachine(RuleBasedStateMachine):
         expected = [d for d in drifts if d.order_id in refused and "not refunded" in d.problem]
         assert {d.order_id for d in expected} == refused
         unexpected = [d for d in drifts if d not in expected]
-        if os.environ.get("MONEY_SM_TMP_SKIP_FOLLOWUPS_DRIFT"):
-            waiting = set(
-                Order.objects.filter(
-                    status=Order.Status.PAID, followups_done_at__isnull=True
-                ).values_list("pk", flat=True)
-            )
-            unexpected = [d for d in unexpected if d.order_id not in waiting]
         assert unexpected == []
 
 
@@ -639,8 +760,6 @@ def test_money_core_state_machine():
             stateful_step_count=STEPS,
             deadline=None,
             database=None,
-            # MONEY_SM_SHRINK=0: report the first failure as found (shrinking a long
-            # failing run can take minutes).
             phases=[p for p in Phase if p != Phase.shrink or SHRINK],
             print_blob=True,
             suppress_health_check=[
