@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.views import View
 
 from catalog import hooks as catalog_hooks
@@ -12,7 +13,7 @@ from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 from orders import services
 from orders.forms import CartAddForm, CartUpdateForm, ShipForm
-from orders.hooks import order_line_grants_download
+from orders.hooks import order_line_grants_download, order_line_refund_open
 from orders.models import OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
@@ -101,10 +102,20 @@ class OrderDetailView(View):
             raise Http404("No such order.")
         for item in order.items.all():
             item.can_download = order_line_grants_download(item)  # downloads' rule
+            item.can_request_refund = order_line_refund_open(item)  # refunds' rule
+        # The buyer's own actions (refund requests) show to the buyer, not to staff.
+        buyer_view = (request.user.is_authenticated and order.buyer_id == request.user.pk) or bool(
+            token and constant_time_compare(token, order.access_token)
+        )
         return render(
             request,
             "orders/order_detail.html",
-            {"order": order, "groups": items_by_seller(order.items.all()), "token": token},
+            {
+                "order": order,
+                "groups": items_by_seller(order.items.all()),
+                "token": token,
+                "buyer_view": buyer_view,
+            },
         )
 
 
