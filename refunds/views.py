@@ -271,8 +271,8 @@ class SellerRefundDetailView(SellerRequiredMixin, View):
                 "refund": refund,
                 "item": item,
                 "order": item.order,
-                "approve_form": approve or RefundApproveForm(),
-                "decline_form": decline or RefundDeclineForm(),
+                "approve_form": approve or RefundApproveForm(prefix="approve"),
+                "decline_form": decline or RefundDeclineForm(prefix="decline"),
                 "most_cents": min(
                     refund.requested_amount_cents, refund_max_cents(item, by_staff=False)
                 ),
@@ -294,7 +294,7 @@ class SellerRefundDetailView(SellerRequiredMixin, View):
             return HttpResponseNotAllowed(["GET"])
         refund = self._refund(request, pk)
         form_class = RefundApproveForm if self.decision == "approve" else RefundDeclineForm
-        form = form_class(request.POST)
+        form = form_class(request.POST, prefix=self.decision)  # two forms on one page
         forms = {self.decision: form}
         if not form.is_valid():
             return self._render(request, refund, **forms, status=400)

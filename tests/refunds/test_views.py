@@ -150,7 +150,9 @@ def test_seller_decisions_are_refused_to_everyone_but_the_lines_seller(
     as_role(client, world, role)
     # when someone approves or declines it
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/seller/refunds/{refund.pk}/{decision}/", {"note": "No"})
+        response = client.post(
+            f"/seller/refunds/{refund.pk}/{decision}/", {f"{decision}-note": "No"}
+        )
     refund.refresh_from_db()
     # then only the line's seller decides; nothing changes for anyone else
     if role == "seller":
@@ -470,7 +472,8 @@ def test_the_seller_approves_part_of_a_request(client, world, django_capture_on_
     # when the seller approves $15.50 of it
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/seller/refunds/{refund.pk}/approve/", {"amount": "15.50", "note": "Sorry"}
+            f"/seller/refunds/{refund.pk}/approve/",
+            {"approve-amount": "15.50", "approve-note": "Sorry"},
         )
     refund.refresh_from_db()
     # then $15.50 goes back and the seller returns to the queue
@@ -486,7 +489,7 @@ def test_the_seller_approves_part_of_a_request(client, world, django_capture_on_
 def test_the_seller_cannot_approve_more_than_asked(client, world):
     refund = _request(world)
     client.force_login(world.seller)
-    response = client.post(f"/seller/refunds/{refund.pk}/approve/", {"amount": "20.01"})
+    response = client.post(f"/seller/refunds/{refund.pk}/approve/", {"approve-amount": "20.01"})
     refund.refresh_from_db()
     assert response.status_code == 400
     assert "Approve an amount between 0.01 and 20.00." in response.content.decode()
@@ -498,10 +501,12 @@ def test_declining_needs_a_note(client, world):
     refund = _request(world)
     client.force_login(world.seller)
     # when the seller declines without, then with a reason
-    bare = client.post(f"/seller/refunds/{refund.pk}/decline/", {"note": " "})
+    bare = client.post(f"/seller/refunds/{refund.pk}/decline/", {"decline-note": " "})
     refund.refresh_from_db()
     status_after_bare = refund.status
-    done = client.post(f"/seller/refunds/{refund.pk}/decline/", {"note": "Used for a month"})
+    done = client.post(
+        f"/seller/refunds/{refund.pk}/decline/", {"decline-note": "Used for a month"}
+    )
     refund.refresh_from_db()
     # then
     assert (bare.status_code, status_after_bare) == (400, "REQUESTED")
