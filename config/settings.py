@@ -342,6 +342,9 @@ RATELIMIT_VIEW = "marketplace.views.ratelimited"
 # Download endpoints (paid and free): per signed-in user or guest session, and per IP.
 DOWNLOAD_RATE = env_str("DOWNLOAD_RATE", "30/m")
 DOWNLOAD_RATE_IP = env_str("DOWNLOAD_RATE_IP", "120/m")
+# Refund requests (POST) per signed-in user or guest session, and per IP.
+REFUND_REQUEST_RATE = env_str("REFUND_REQUEST_RATE", "10/h")
+REFUND_REQUEST_RATE_IP = env_str("REFUND_REQUEST_RATE_IP", "30/h")
 
 # ------------------------------------------------------------------------------
 # Stripe: real keys switch the gateway from the local payment simulator to Stripe

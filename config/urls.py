@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("catalog.urls_social")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("", include("refunds.urls")),
     path("", include("downloads.urls")),
     path("", include("moderation.urls")),
     path("", include("marketplace.urls")),

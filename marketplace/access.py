@@ -5,6 +5,9 @@
   the verify-your-email page (403) and a fresh confirmation email (allauth's cooldown
   stops repeats).
 - `SellerRequiredMixin`: verified and has a shop; others are sent to "Become a seller".
+- `staff_required` / `StaffRequiredMixin`: staff pages outside the admin. Anonymous
+  visitors go to log in; anyone signed in who is not staff gets a 404, the same answer
+  as for a page that does not exist (staff pages are not advertised).
 """
 
 from functools import wraps
@@ -16,6 +19,7 @@ from allauth.account.internal.flows.email_verification import (
 )
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 
@@ -49,4 +53,21 @@ class SellerRequiredMixin(VerifiedEmailRequiredMixin):
             if self.seller_profile is None:
                 messages.info(request, "Open your shop first: it takes a minute.")
                 return redirect("marketplace:seller-profile-create")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def staff_required(view_func):
+    @login_required
+    @wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise Http404("No such page.")
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
+class StaffRequiredMixin:
+    @method_decorator(staff_required)
+    def dispatch(self, request, *args, **kwargs):
         return super().dispatch(request, *args, **kwargs)

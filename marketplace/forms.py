@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.core.validators import RegexValidator
 from django.forms.renderers import TemplatesSetting
@@ -11,6 +13,23 @@ class SiteFormRenderer(TemplatesSetting):
 
     form_template_name = "forms/form.html"
     field_template_name = "forms/field.html"
+
+
+class AmountField(forms.DecimalField):
+    """An amount typed in major units ("12.50"), cleaned to integer cents (1250). Two
+    decimals: for the two-decimal currencies the marketplace sells in."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("min_value", Decimal("0.01"))
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("inputmode", "decimal")
+
+    def clean(self, value):
+        amount = super().clean(value)
+        return None if amount is None else int(amount * 100)
 
 
 shop_slug_validator = RegexValidator(

@@ -6,6 +6,7 @@ registered the call gives the neutral answer. See `catalog.hooks` for the patter
 | hook | registered by | orders use it for |
 | --- | --- | --- |
 | line download rule | downloads | the "Download" link on an order page's lines |
+| line refund rule | refunds | the "Request a refund" link on an order page's lines |
 """
 
 from collections.abc import Callable
@@ -22,3 +23,17 @@ def register_line_download_rule(fn: Callable[..., bool]) -> Callable[..., bool]:
 
 def order_line_grants_download(line) -> bool:
     return any(fn(line) for fn in _line_download_rules)
+
+
+_line_refund_rules: list[Callable[..., bool]] = []
+
+
+def register_line_refund_rule(fn: Callable[..., bool]) -> Callable[..., bool]:
+    """`fn(line) -> bool`: may the buyer ask for a refund of this (loaded) line now?"""
+    if fn not in _line_refund_rules:
+        _line_refund_rules.append(fn)
+    return fn
+
+
+def order_line_refund_open(line) -> bool:
+    return any(fn(line) for fn in _line_refund_rules)

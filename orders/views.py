@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 from django.views import View
 
 from catalog import hooks as catalog_hooks
@@ -12,7 +13,7 @@ from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 from orders import services
 from orders.forms import CartAddForm, CartUpdateForm, ShipForm, ShipToForm
-from orders.hooks import order_line_grants_download
+from orders.hooks import order_line_grants_download, order_line_refund_open
 from orders.models import Order, OrderItem
 from orders.selectors import (
     SESSION_CART_KEY,
@@ -131,6 +132,11 @@ class OrderDetailView(View):
         for item in order.items.all():
             item.can_download = order_line_grants_download(item)  # downloads' rule
             order_item_decorate(item, order)
+            item.can_request_refund = order_line_refund_open(item)  # refunds' rule
+        # The buyer's own actions (refund requests) show to the buyer, not to staff.
+        buyer_view = (request.user.is_authenticated and order.buyer_id == request.user.pk) or bool(
+            token and constant_time_compare(token, order.access_token)
+        )
         return render(
             request,
             "orders/order_detail.html",
@@ -141,6 +147,7 @@ class OrderDetailView(View):
                 "events": order_buyer_events(order),
                 "can_restore": order.status
                 in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED),
+                "buyer_view": buyer_view,
             },
         )
 

@@ -1,5 +1,7 @@
 from django import forms
 
+from marketplace.forms import AmountField
+
 
 class SimulatorCheckoutForm(forms.Form):
     """The buttons of the simulated checkout page."""
@@ -21,3 +23,32 @@ class SimulatorCheckoutForm(forms.Form):
     state = forms.CharField(required=False, max_length=500)
     postal_code = forms.CharField(required=False, max_length=500)
     phone = forms.CharField(required=False, max_length=500)
+
+
+class ReconciliationExportForm(forms.Form):
+    """The CSV export's date range (orders paid between the two dates, inclusive)."""
+
+    date_from = forms.DateField(label="Paid from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="Paid to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date must be on or before the end date.")
+        return cleaned
+
+
+class SimulatorMoneyForm(forms.Form):
+    """The buttons of the simulator's money page for an order (staff, test mode)."""
+
+    action = forms.ChoiceField(
+        choices=[
+            ("refund", "Refund in the dashboard"),
+            ("dispute", "Open a dispute"),
+            ("win", "Win the dispute"),
+            ("lose", "Lose the dispute"),
+        ]
+    )
+    amount = AmountField(label="Amount", help_text="Empty: the whole rest of the charge.")
+    dispute_id = forms.CharField(required=False, max_length=64)

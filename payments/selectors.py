@@ -131,3 +131,199 @@ def order_platform_margin(*, order_id: int) -> dict:
         "refunds_cents": sums.get(reasons.REFUND, 0),
         "margin_cents": sum(sums.values()),
     }
+
+
+# ------------------------------------------------------------------------------
+# Staff: disputes and reconciliation pages
+# ------------------------------------------------------------------------------
+def dispute_list_for_staff():
+    """Every dispute: open ones first (soonest evidence deadline first), then newest."""
+    from django.db.models import Case, F, IntegerField, Value, When
+
+    from payments.models import Dispute
+
+    return Dispute.objects.select_related("order").order_by(
+        Case(
+            When(status__in=Dispute.OPEN, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        ),
+        F("evidence_due_by").asc(nulls_last=True),
+        "-created_at",
+    )
+
+
+def order_money_for_staff(*, order_id: int) -> dict | None:
+    """Everything money about one order, for the staff reconciliation page: the line
+    snapshots, seller and platform ledger rows (with per-seller sums), transfers,
+    reversals, refunds, disputes, the margin and `reconcile`'s verdict on it."""
+    from django.db.models import Prefetch
+
+    from orders.models import Order, OrderItem
+    from payments.models import (
+        Dispute,
+        PaymentRefund,
+        PlatformLedgerEntry,
+        SellerBalanceEntry,
+        SellerTransfer,
+        SellerTransferReversal,
+    )
+    from payments.reconcile import reconcile
+
+    order = (
+        Order.objects.prefetch_related(
+            Prefetch(
+                "items",
+                queryset=OrderItem.objects.select_related("seller__seller_profile").order_by("id"),
+            )
+        )
+        .filter(pk=order_id)
+        .first()
+    )
+    if order is None:
+        return None
+    entries = list(
+        SellerBalanceEntry.objects.filter(order=order)
+        .select_related("seller__seller_profile")
+        .order_by("created_at", "id")
+    )
+    seller_sums: dict = {}
+    for entry in entries:
+        key = (entry.seller, entry.currency)
+        seller_sums[key] = seller_sums.get(key, 0) + entry.amount_cents
+    drifts, open_items = reconcile(order_ids=[order.pk]).for_order(order.pk)
+    return {
+        "order": order,
+        "items": list(order.items.all()),
+        "entries": entries,
+        "seller_sums": [
+            {"seller": seller, "currency": currency, "owed_cents": total}
+            for (seller, currency), total in seller_sums.items()
+        ],
+        "platform_entries": list(
+            PlatformLedgerEntry.objects.filter(order=order).order_by("created_at", "id")
+        ),
+        "margin": order_platform_margin(order_id=order.pk),
+        "transfers": list(
+            SellerTransfer.objects.filter(order=order)
+            .select_related("seller__seller_profile")
+            .order_by("created_at", "id")
+        ),
+        "reversals": list(
+            SellerTransferReversal.objects.filter(transfer__order=order)
+            .select_related("transfer__seller__seller_profile")
+            .order_by("created_at", "id")
+        ),
+        "refunds": list(
+            PaymentRefund.objects.filter(order=order)
+            .select_related("order_item")
+            .order_by("created_at", "id")
+        ),
+        "disputes": list(Dispute.objects.filter(order=order).order_by("created_at", "id")),
+        "drifts": drifts,
+        "open_items": open_items,
+    }
+
+
+def orders_with_drift() -> dict:
+    """`reconcile` over every order holding money: {"checked", "orders": [{order id,
+    problems}] with drift, "open_items": count}."""
+    from payments.reconcile import reconcile
+
+    report = reconcile()
+    by_order: dict[int, list[str]] = {}
+    for drift in report.drifts:
+        by_order.setdefault(drift.order_id, []).append(drift.problem)
+    return {
+        "checked": report.checked,
+        "orders": [
+            {"order_id": order_id, "problems": problems}
+            for order_id, problems in sorted(by_order.items())
+        ],
+        "open_items": len(report.open_items),
+    }
+
+
+RECONCILIATION_CSV_HEADER = [
+    "order_id",
+    "paid_at",
+    "currency",
+    "total_cents",
+    "marketplace_fee_cents",
+    "processing_fee_cents",
+    "refunded_cents",
+    "seller_shares_cents",
+    "platform_margin_cents",
+    "drift",
+]
+
+
+def reconciliation_rows(*, date_from, date_to) -> list[list]:
+    """One row per order paid between two dates (inclusive, in the site's time zone), in
+    cents, as RECONCILIATION_CSV_HEADER says:
+
+    - `marketplace_fee_cents`: the platform's FEE rows; `processing_fee_cents`: Stripe's
+      fee it paid (negative); `platform_margin_cents`: the sum of its rows;
+    - `refunded_cents`: refunds Stripe confirmed (SUCCEEDED) on the order;
+    - `seller_shares_cents`: what the sellers earned on it net of refunds and
+      chargebacks (their ledger rows other than transfers and reversals);
+    - `drift`: "yes" when `reconcile` finds any drift on the order.
+    """
+    from datetime import datetime, time, timedelta
+
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from orders.models import Order
+    from payments.models import PaymentRefund, PlatformLedgerEntry, SellerBalanceEntry
+    from payments.reconcile import reconcile
+
+    start = timezone.make_aware(datetime.combine(date_from, time.min))
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min))
+    orders = list(
+        Order.objects.filter(paid_at__gte=start, paid_at__lt=end).order_by("paid_at", "id")
+    )
+    ids = [o.pk for o in orders]
+
+    def sums(queryset, *keys: str) -> dict:
+        return {
+            tuple(row[k] for k in ("order_id", *keys)): row["total"]
+            for row in queryset.values("order_id", *keys).annotate(total=Sum("amount_cents"))
+        }
+
+    # The platform's rows in the order's currency only (as `order_platform_margin`).
+    platform = sums(PlatformLedgerEntry.objects.filter(order_id__in=ids), "reason", "currency")
+    reasons = SellerBalanceEntry.Reason
+    sellers = sums(
+        SellerBalanceEntry.objects.filter(order_id__in=ids).exclude(
+            reason__in=[reasons.TRANSFER, reasons.TRANSFER_REVERSAL]
+        ),
+        "currency",
+    )
+    refunded = sums(
+        PaymentRefund.objects.filter(order_id__in=ids, status=PaymentRefund.Status.SUCCEEDED)
+    )
+    drifted = {d.order_id for d in reconcile(order_ids=ids).drifts} if ids else set()
+    p = PlatformLedgerEntry.Reason
+    rows = []
+    for order in orders:
+        mine = {
+            reason: total
+            for (oid, reason, currency), total in platform.items()
+            if oid == order.pk and currency == order.currency
+        }
+        rows.append(
+            [
+                order.pk,
+                timezone.localtime(order.paid_at).isoformat(timespec="seconds"),
+                order.currency,
+                order.total_cents,
+                mine.get(p.FEE, 0),
+                mine.get(p.PROCESSING_FEE, 0),
+                refunded.get((order.pk,), 0),
+                sellers.get((order.pk, order.currency), 0),
+                sum(mine.values()),
+                "yes" if order.pk in drifted else "no",
+            ]
+        )
+    return rows

@@ -984,11 +984,21 @@ def simulator_dispute_open(
     """The buyer's bank opens a dispute: `charge.dispute.created` then
     `charge.dispute.funds_withdrawn`, as Stripe sends them."""
     session = _paid_session(session_id)
+    refunded = sum(
+        SimulatedRefund.objects.filter(payment_intent=session.payment_intent).values_list(
+            "amount", flat=True
+        )
+    )
+    amount = session.amount_total - refunded if amount_cents is None else amount_cents
+    if amount <= 0 or amount > session.amount_total - refunded:
+        raise GatewayError("A dispute cannot exceed what remains of the charge.")
+    if SimulatedDispute.objects.filter(payment_intent=session.payment_intent).exists():
+        raise GatewayError("This charge is already disputed.")
     dispute = SimulatedDispute.objects.create(
         id=_new_id("dp_sim"),
         payment_intent=session.payment_intent,
         charge=session.charge,
-        amount=session.amount_total if amount_cents is None else amount_cents,
+        amount=amount,
         currency=session.currency,
         reason=reason,
         evidence_due_by=timezone.now() + timedelta(days=7),
@@ -1001,6 +1011,8 @@ def simulator_dispute_open(
 def simulator_dispute_close(*, dispute_id: str, won: bool) -> SimulatedDispute:
     """The bank decides: won (`charge.dispute.funds_reinstated` + closed) or lost."""
     dispute = SimulatedDispute.objects.get(pk=dispute_id)
+    if dispute.status in ("won", "lost"):
+        raise GatewayError("This dispute is already closed.")
     dispute.status = "won" if won else "lost"
     dispute.save(update_fields=["status"])
     kinds = ["charge.dispute.closed"]

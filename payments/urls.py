@@ -1,7 +1,7 @@
 from django.urls import path
 
 import marketplace.converters  # noqa: F401  registers <id:…>
-from payments import dashboard, views, webhooks
+from payments import dashboard, staff, views, webhooks
 
 app_name = "payments"
 
@@ -45,5 +45,27 @@ urlpatterns = [
         "payments/simulator/dashboard/<str:account_id>/",
         views.SimulatorDashboardView.as_view(),
         name="simulator-dashboard",
+    ),
+    path(
+        "payments/simulator/orders/<id:pk>/money/",
+        views.SimulatorOrderMoneyView.as_view(),
+        name="simulator-order-money",
+    ),
+    # Staff: disputes and reconciliation (read only)
+    path("staff/disputes/", staff.StaffDisputeListView.as_view(), name="staff-dispute-list"),
+    path(
+        "staff/reconciliation/",
+        staff.StaffReconciliationListView.as_view(),
+        name="staff-reconciliation-list",
+    ),
+    path(
+        "staff/reconciliation/export.csv",
+        staff.StaffReconciliationExportView.as_view(),
+        name="staff-reconciliation-export",
+    ),
+    path(
+        "staff/reconciliation/orders/<id:pk>/",
+        staff.StaffReconciliationOrderView.as_view(),
+        name="staff-reconciliation-order",
     ),
 ]

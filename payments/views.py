@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
-from marketplace.access import SellerRequiredMixin
+from marketplace.access import SellerRequiredMixin, StaffRequiredMixin
 from marketplace.exceptions import ApplicationError
 from orders.emails import order_buyer_url
 from orders.forms import CheckoutForm
@@ -29,9 +29,9 @@ from orders.selectors import (
 )
 from orders.services import cart_restore_from_order, order_create_from_cart
 from payments.checkout import CancelOutcome, checkout_cancel, checkout_start
-from payments.forms import SimulatorCheckoutForm
+from payments.forms import SimulatorCheckoutForm, SimulatorMoneyForm
 from payments.gateway import GatewayError
-from payments.models import SellerStripeAccount
+from payments.models import Dispute, SellerStripeAccount
 from payments.services import (
     seller_stripe_account_dashboard_link,
     seller_stripe_account_start,
@@ -43,11 +43,16 @@ from payments.simulator import (
     LINK_SALT,
     SimulatedAccount,
     SimulatedCheckoutSession,
+    SimulatedDispute,
+    SimulatedRefund,
     SimulatorDeliveryError,
     redirect_target,
     shipping_details_build,
     simulator_account_complete_onboarding,
+    simulator_dispute_close,
+    simulator_dispute_open,
     simulator_enabled,
+    simulator_refund_outside,
     simulator_session_decline,
     simulator_session_expire,
     simulator_session_pay,
@@ -297,6 +302,83 @@ class SimulatorDashboardView(_SimulatedAccountMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["account"] = self.get_account(kwargs["account_id"])
         return context
+
+
+class SimulatorOrderMoneyView(SimulatorOnlyMixin, StaffRequiredMixin, View):
+    """Staff, test mode only (404 with real keys, before anything else): play Stripe's
+    side of an order's money — a refund made in the dashboard, a dispute opened, won or
+    lost. Each button calls a simulator action, which sends the signed events through
+    the real webhook view and processing."""
+
+    template_name = "payments/simulator/order_money.html"
+
+    def _load(self, pk: int):
+        order = Order.objects.filter(pk=pk).first()
+        if order is None:
+            raise Http404("No such order.")
+        session = SimulatedCheckoutSession.objects.filter(
+            pk=order.stripe_checkout_session_id
+        ).first()
+        return order, session
+
+    def _render(self, request, order, session, form, *, status=200):
+        intent = session.payment_intent if session else None
+        return render(
+            request,
+            self.template_name,
+            {
+                "order": order,
+                "session": session,
+                "form": form,
+                "stripe_refunds": SimulatedRefund.objects.filter(payment_intent=intent)
+                if intent
+                else [],
+                "stripe_disputes": SimulatedDispute.objects.filter(payment_intent=intent)
+                if intent
+                else [],
+                "disputes": Dispute.objects.filter(order=order),
+            },
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order, session = self._load(pk)
+        return self._render(request, order, session, SimulatorMoneyForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order, session = self._load(pk)
+        form = SimulatorMoneyForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, order, session, form, status=400)
+        action, amount = form.cleaned_data["action"], form.cleaned_data["amount"]
+        try:
+            if session is None or session.payment_status != "paid":
+                raise GatewayError("Only a paid checkout can be refunded or disputed.")
+            if action == "refund":
+                simulator_refund_outside(session_id=session.id, amount_cents=amount)
+                done = "Dashboard refund sent (charge.refunded)."
+            elif action == "dispute":
+                simulator_dispute_open(session_id=session.id, amount_cents=amount)
+                done = "Dispute opened (charge.dispute.created, funds_withdrawn)."
+            else:
+                dispute = SimulatedDispute.objects.filter(
+                    pk=form.cleaned_data["dispute_id"],
+                    payment_intent=session.payment_intent,
+                    status="needs_response",
+                ).first()
+                if dispute is None:
+                    raise GatewayError("Choose an open dispute of this order.")
+                simulator_dispute_close(dispute_id=dispute.id, won=action == "win")
+                done = f"Dispute {'won' if action == 'win' else 'lost'} (charge.dispute.closed)."
+        except GatewayError as exc:
+            messages.error(request, exc.message)
+            return self._render(request, order, session, form, status=400)
+        except SimulatorDeliveryError:
+            logger.exception("simulator could not deliver an event for order %s", order.pk)
+            messages.error(request, "The simulated event was refused by our webhook (see logs).")
+            return self._render(request, order, session, form, status=400)
+        messages.success(request, done)
+        return redirect("payments:simulator-order-money", pk=order.pk)
 
 
 def _cart(request: HttpRequest) -> dict:

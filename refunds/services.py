@@ -212,6 +212,8 @@ def refund_request_retry(*, request: RefundRequest, actor: User) -> RefundReques
     request = _lock(request)
     if not _staff(actor):
         raise ApplicationError("Only staff can retry a failed refund.")
+    if request.status != RefundRequest.Status.FAILED or request.payment_refund_id is None:
+        raise ApplicationError("Only a failed refund can be sent again.")
     _move(request, RefundRequest.Status.APPROVED)
     request.last_error = ""
     request.save(update_fields=["status", "last_error", "updated_at"])

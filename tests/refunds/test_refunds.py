@@ -13,7 +13,6 @@ from django.utils import timezone
 from marketplace.exceptions import ApplicationError
 from orders.models import Order, OrderItem
 from orders.services import order_create_from_cart
-from payments.checkout import checkout_start
 from payments.models import (
     Dispute,
     PaymentRefund,
@@ -32,7 +31,6 @@ from payments.simulator import (
     simulator_dispute_close,
     simulator_dispute_open,
     simulator_refund_outside,
-    simulator_session_pay,
 )
 from refunds.services import (
     refund_line_initiate,
@@ -43,37 +41,12 @@ from refunds.services import (
 )
 from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
-from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = pytest.mark.django_db
 
 
 def _live(**kwargs):
     return ProductFactory(status="PUBLISHED", complete=True, seller_ready=True, **kwargs)
-
-
-@pytest.fixture
-def paid(django_capture_on_commit_callbacks):
-    """A paid two-seller order: a printed item ($30 + $5 shipping) and a file ($12)."""
-
-    def make(*products, buyer=None):
-        order = order_create_from_cart(
-            cart={str(p.pk): 1 for p in products},
-            buyer=buyer,
-            email="buyer@example.com",
-            ship_to_country="US",
-        )
-        checkout_start(order=order, success_url="http://t/ok/", cancel_url="http://t/cart/")
-        order.refresh_from_db()
-        with django_capture_on_commit_callbacks(execute=True):
-            simulator_session_pay(
-                session_id=order.stripe_checkout_session_id, shipping=SIM_SHIPPING
-            )
-        order.refresh_from_db()
-        assert order.status == "PAID"
-        return order
-
-    return make
 
 
 @pytest.fixture
