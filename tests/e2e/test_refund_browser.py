@@ -11,6 +11,7 @@ from tests.catalog.factories import ProductFactory
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.helpers import log_in
 from tests.factories import SellerProfileFactory, UserFactory
+from tests.orders.factories import SIM_SHIPPING
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -55,11 +56,14 @@ def test_a_buyer_asks_the_seller_approves_part_and_staff_see_it_balanced(
     buyer = UserFactory(name="Robin Buyer")
     staff = UserFactory(name="Sam Staff", is_staff=True)
     order = order_create_from_cart(
-        cart={str(printed.pk): 1, str(file.pk): 1}, buyer=buyer, email=buyer.email
+        cart={str(printed.pk): 1, str(file.pk): 1},
+        buyer=buyer,
+        email=buyer.email,
+        ship_to_country="US",
     )
     checkout_start(order=order, success_url="http://t/ok/", cancel_url="http://t/cart/")
     order.refresh_from_db()
-    simulator_session_pay(session_id=order.stripe_checkout_session_id)
+    simulator_session_pay(session_id=order.stripe_checkout_session_id, shipping=SIM_SHIPPING)
     line = order.items.get(product=printed)
     base = live_server.url
 
