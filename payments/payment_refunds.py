@@ -28,7 +28,7 @@ from payments import hooks
 from payments.gateway import GatewayError, GatewayUnavailable, RefundResult, get_gateway, stripe_key
 from payments.ledger import ledger_post, platform_post
 from payments.models import PaymentRefund, PlatformLedgerEntry, SellerBalanceEntry
-from payments.payouts import RETRY_MAX_CONSECUTIVE_FAILURES, retry_delay
+from payments.payouts import outage_record, retry_delay
 from payments.reversals import seller_reversals_open
 
 logger = logging.getLogger(__name__)
@@ -86,17 +86,10 @@ def payment_refund_attempt(*, refund_id: int) -> PaymentRefund:
 @transaction.atomic
 def _refund_outage(refund_pk: int, reason: str) -> PaymentRefund:
     refund = PaymentRefund.objects.select_for_update().get(pk=refund_pk)
-    if refund.status != PaymentRefund.Status.PENDING:
-        return refund
-    refund.consecutive_failures += 1
-    refund.last_error = f"Stripe unavailable (attempt {refund.attempts}): {reason}"
-    if refund.consecutive_failures >= RETRY_MAX_CONSECUTIVE_FAILURES:
-        refund.status = PaymentRefund.Status.FAILED
-        refund.last_error += " — gave up retrying; needs a person."
-        refund.next_attempt_at = None
-    else:
-        refund.next_attempt_at = timezone.now() + retry_delay(refund.consecutive_failures)
-    refund.save()
+    if refund.status == PaymentRefund.Status.PENDING:
+        outage_record(
+            refund, reason, failed_status=PaymentRefund.Status.FAILED, since=timezone.now()
+        )
     return refund
 
 

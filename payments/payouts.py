@@ -319,21 +319,31 @@ def transfer_attempt(*, transfer_id: int) -> SellerTransfer:
     return _transfer_created(transfer.pk, result)
 
 
+def outage_record(row, reason: str, *, failed_status: str, since) -> None:
+    """After an outage, on a locked transfer or refund row: back off (1, 2, 4 … minutes
+    from `since`, at most 6 hours), or give up after RETRY_MAX_CONSECUTIVE_FAILURES in a
+    row (`failed_status`, for a person). Saves the row."""
+    row.consecutive_failures += 1
+    row.last_error = f"Stripe unavailable (attempt {row.attempts}): {reason}"
+    if row.consecutive_failures >= RETRY_MAX_CONSECUTIVE_FAILURES:
+        row.status = failed_status
+        row.last_error += " — gave up retrying; needs a person."
+        row.next_attempt_at = None
+    else:
+        row.next_attempt_at = since + retry_delay(row.consecutive_failures)
+    row.save()
+
+
 @transaction.atomic
 def _transfer_outage(transfer_pk: int, reason: str) -> SellerTransfer:
     transfer = SellerTransfer.objects.select_for_update().get(pk=transfer_pk)
-    if transfer.status != SellerTransfer.Status.PENDING:
-        return transfer
-    transfer.consecutive_failures += 1
-    transfer.last_error = f"Stripe unavailable (attempt {transfer.attempts}): {reason}"
-    if transfer.consecutive_failures >= RETRY_MAX_CONSECUTIVE_FAILURES:
-        transfer.status = SellerTransfer.Status.FAILED
-        transfer.last_error += " — gave up retrying; needs a person."
-        transfer.next_attempt_at = None
-    else:
-        since = transfer.last_attempt_at or timezone.now()
-        transfer.next_attempt_at = since + retry_delay(transfer.consecutive_failures)
-    transfer.save()
+    if transfer.status == SellerTransfer.Status.PENDING:
+        outage_record(
+            transfer,
+            reason,
+            failed_status=SellerTransfer.Status.FAILED,
+            since=transfer.last_attempt_at or timezone.now(),
+        )
     return transfer
 
 

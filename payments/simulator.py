@@ -392,22 +392,17 @@ class SimulatorGateway:
         account = SimulatedAccount.objects.filter(pk=destination).first()
         if account is None or account.deauthorized or not account.payouts_enabled:
             raise GatewayError("The destination account cannot receive transfers.")
-        # Derived from the key: a retried transfer gets the same id, as Stripe's would.
-        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
-        try:
-            with transaction.atomic():
-                transfer = SimulatedTransfer.objects.create(
-                    id=f"tr_sim_{digest}",
-                    idempotency_key=idempotency_key,
-                    amount=amount_cents,
-                    currency=currency.lower(),
-                    destination=destination,
-                    source_transaction=source_transaction,
-                    transfer_group=transfer_group,
-                    metadata={str(k): str(v) for k, v in metadata.items()},
-                )
-        except IntegrityError:
-            transfer = SimulatedTransfer.objects.get(idempotency_key=idempotency_key)
+        transfer, _ = _create_once(
+            SimulatedTransfer,
+            prefix="tr_sim",
+            idempotency_key=idempotency_key,
+            amount=amount_cents,
+            currency=currency.lower(),
+            destination=destination,
+            source_transaction=source_transaction,
+            transfer_group=transfer_group,
+            metadata={str(k): str(v) for k, v in metadata.items()},
+        )
         return transfer.result
 
     def find_transfer(self, *, transfer_group: str, metadata: dict) -> TransferResult | None:
@@ -434,19 +429,15 @@ class SimulatorGateway:
         )
         if amount_cents <= 0 or refunded + amount_cents > session.amount_total:
             raise GatewayError("The refund exceeds what remains of the charge.")
-        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
-        try:
-            with transaction.atomic():
-                refund = SimulatedRefund.objects.create(
-                    id=f"re_sim_{digest}",
-                    idempotency_key=idempotency_key,
-                    payment_intent=payment_intent_id,
-                    amount=amount_cents,
-                    metadata={str(k): str(v) for k, v in metadata.items()},
-                )
-        except IntegrityError:
-            refund = SimulatedRefund.objects.get(idempotency_key=idempotency_key)
-        else:
+        refund, created = _create_once(
+            SimulatedRefund,
+            prefix="re_sim",
+            idempotency_key=idempotency_key,
+            payment_intent=payment_intent_id,
+            amount=amount_cents,
+            metadata={str(k): str(v) for k, v in metadata.items()},
+        )
+        if created:
             _deliver_charge_refunded_after_commit(session)
         return refund.result
 
@@ -481,18 +472,14 @@ class SimulatorGateway:
                 "The connected account's balance is insufficient for this reversal.",
                 code="balance_insufficient",
             )
-        digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
-        try:
-            with transaction.atomic():
-                reversal = SimulatedTransferReversal.objects.create(
-                    id=f"trr_sim_{digest}",
-                    idempotency_key=idempotency_key,
-                    transfer=transfer,
-                    amount=amount_cents,
-                    metadata={str(k): str(v) for k, v in metadata.items()},
-                )
-        except IntegrityError:
-            reversal = SimulatedTransferReversal.objects.get(idempotency_key=idempotency_key)
+        reversal, _ = _create_once(
+            SimulatedTransferReversal,
+            prefix="trr_sim",
+            idempotency_key=idempotency_key,
+            transfer=transfer,
+            amount=amount_cents,
+            metadata={str(k): str(v) for k, v in metadata.items()},
+        )
         return reversal.result
 
     def find_transfer_reversal(self, *, transfer_id: str, metadata: dict) -> ReversalResult | None:
@@ -541,6 +528,19 @@ class SimulatorGateway:
 
     def construct_event(self, *, payload: bytes, signature: str, secret: str) -> dict:
         return event_verify(payload=payload, signature=signature, secret=secret)
+
+
+def _create_once(model, *, prefix: str, idempotency_key: str, **fields):
+    """Stripe's idempotency for a simulated object: the id is derived from the key, and
+    a repeated (or concurrent) key returns the first object. (object, created)."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
+    try:
+        with transaction.atomic():
+            return model.objects.create(
+                id=f"{prefix}_{digest}", idempotency_key=idempotency_key, **fields
+            ), True
+    except IntegrityError:
+        return model.objects.get(idempotency_key=idempotency_key), False
 
 
 def _account(account_id: str) -> SimulatedAccount:
