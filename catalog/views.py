@@ -18,6 +18,7 @@ from catalog.forms import (
 from catalog.models import Category, Product, ShippingProfile
 from catalog.reviews import product_reviews_context
 from catalog.search import (
+    SEARCH_QUERY_MAX_LENGTH,
     SORTS,
     BrowseFilters,
     cents_from_text,
@@ -27,6 +28,7 @@ from catalog.search import (
     product_browse,
     product_suggestions,
     products_like,
+    search_did_you_mean,
 )
 from catalog.selectors import (
     annotate_buyability,
@@ -171,8 +173,15 @@ class BrowseView(View):
         paginator = CappedCountPaginator(result.products, BROWSE_PAGE_SIZE, cap=result.count_cap)
         page = paginator.get_page(request.GET.get("page"))
         products = annotate_trending_badge(annotate_buyability(page.object_list, user=request.user))
+        did_you_mean_url = did_you_mean = None
         if filters.q and page.paginator.count == 0:
             hooks.search_miss_record(query=filters.q)
+            did_you_mean = search_did_you_mean(filters=filters)
+            if did_you_mean:
+                query = request.GET.copy()
+                query["q"] = did_you_mean
+                query.pop("page", None)
+                did_you_mean_url = f"{request.path}?{query.urlencode()}"
         return render(
             request,
             self.template_name,
@@ -186,6 +195,10 @@ class BrowseView(View):
                 "products": products,
                 "result": result,
                 "sorts": SORTS,
+                "did_you_mean": did_you_mean,
+                "did_you_mean_url": did_you_mean_url,
+                "q_shortened": form.q_shortened,
+                "q_max_length": SEARCH_QUERY_MAX_LENGTH,
             },
             status=200 if form.is_valid() or not request.GET else 400,
         )
