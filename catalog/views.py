@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
@@ -133,12 +134,61 @@ class ProductDetailView(View):
                 and not is_owner
                 and hooks.product_file_purchased(product=product, user=request.user),
                 "seller_profile": getattr(product.seller, "seller_profile", None),
+                "spec_rows": product_spec_rows(product),
                 **product_reviews_context(product=product, user=request.user),
                 "more_like_this": annotate_trending_badge(
                     annotate_buyability(products_like(product), user=request.user)
                 ),
             },
         )
+
+
+def _dimensions(x, y, z, *, digits: str = "-1") -> str:
+    """ "120 × 80 × 40 mm"; an axis the seller left out is "?"; "" when none is given."""
+    if not (x or y or z):
+        return ""
+    axes = [floatformat(v, digits) if v is not None else "?" for v in (x, y, z)]
+    return f"{' × '.join(axes)} mm"
+
+
+def product_spec_rows(product: Product) -> list[tuple[str, str]]:
+    """The product page's spec table as (label, text), only the rows the seller filled
+    in: print settings for a file, item details for a printed item."""
+    if product.is_file:
+        supports = {True: "Yes", False: "No"}.get(product.supports_needed, "")
+        rows = [
+            ("Recommended material", product.print_material),
+            (
+                "Layer height",
+                f"{floatformat(product.layer_height_mm, '-2')} mm"
+                if product.layer_height_mm is not None
+                else "",
+            ),
+            (
+                "Infill",
+                f"{product.infill_percent}%" if product.infill_percent is not None else "",
+            ),
+            ("Supports", supports),
+            ("Print time", product.print_time_display),
+            (
+                "Bed size needed",
+                _dimensions(
+                    product.bed_min_x_mm, product.bed_min_y_mm, product.bed_min_z_mm, digits="0"
+                ),
+            ),
+            ("Model size", _dimensions(product.size_x_mm, product.size_y_mm, product.size_z_mm)),
+        ]
+    else:
+        profile = product.shipping_profile
+        rows = [
+            ("Material", product.material),
+            ("Colour", product.colour),
+            ("Dimensions", _dimensions(product.size_x_mm, product.size_y_mm, product.size_z_mm)),
+            ("Weight", f"{product.weight_grams} g" if product.weight_grams else ""),
+            ("Processing time", profile.processing_label if profile else ""),
+            ("Ships from", profile.origin_country.name if profile else ""),
+        ]
+    return [(label, text) for label, text in rows if text]
 
 
 BROWSE_PAGE_SIZE = 24
