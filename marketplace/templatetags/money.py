@@ -24,6 +24,12 @@ def format_money(cents: int, currency: str = "usd") -> str:
     return f"{sign}{number} {currency.upper()}"
 
 
+def format_bps(bps: int) -> str:
+    """Basis points as a percentage: 1000 → "10.00%"."""
+    whole, hundredths = divmod(int(bps), 100)
+    return f"{whole}.{hundredths:02d}%"
+
+
 @register.filter(name="money")
 def money(cents, currency: str = "usd") -> str:
     if cents is None or cents == "":
