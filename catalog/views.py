@@ -43,6 +43,7 @@ from catalog.selectors import (
     shipping_profile_get_for_seller,
     shipping_profiles_for_seller,
 )
+from catalog.seo import category_seo, product_seo, shop_seo
 from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
@@ -88,6 +89,7 @@ class ShopDetailView(View):
             "marketplace/shop_detail.html",
             {
                 "profile": profile,
+                "seo": shop_seo(request=request, profile=profile),
                 "is_owner": request.user == profile.user,
                 "products": product_list_for_shop(seller=profile.user, user=request.user),
             },
@@ -120,12 +122,17 @@ class ProductDetailView(View):
         can_download = product.is_file and hooks.product_download_entitled(
             product=product, user=request.user
         )
+        images = product_gallery(product)
+        seller_profile = getattr(product.seller, "seller_profile", None)
         return render(
             request,
             "catalog/product_detail.html",
             {
                 "p": product,
-                "images": product_gallery(product),
+                "images": images,
+                "seo": product_seo(
+                    request=request, product=product, seller_profile=seller_profile, images=images
+                ),
                 "assets": assets,
                 "preview_asset": previews[0] if previews else None,
                 "is_owner": is_owner,
@@ -133,7 +140,7 @@ class ProductDetailView(View):
                 "owned": product.is_file
                 and not is_owner
                 and hooks.product_file_purchased(product=product, user=request.user),
-                "seller_profile": getattr(product.seller, "seller_profile", None),
+                "seller_profile": seller_profile,
                 "spec_rows": product_spec_rows(product),
                 **product_reviews_context(product=product, user=request.user),
                 "more_like_this": annotate_trending_badge(
@@ -239,6 +246,7 @@ class BrowseView(View):
                 "form": form,
                 "filters": filters,
                 "category": category,
+                "seo": category_seo(request=request, category=category) if category else None,
                 "children": list(category.children.order_by("position")) if category else [],
                 "categories": category_tree() if category is None else [],
                 "page": page,
