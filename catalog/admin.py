@@ -81,7 +81,7 @@ class ProductAdmin(admin.ModelAdmin):
         "kind",
         "status",
         "taken_down_at",
-        "price_cents",
+        "price",  # price_cents, shown as an amount
         "currency",
         "shipping_profile",
         "download_count",
@@ -95,6 +95,7 @@ class ProductAdmin(admin.ModelAdmin):
         "published_at",
         "slug",
     ]
+    exclude = ["price_cents"]  # read-only, shown as `price`
     inlines = [ProductImageInline, DigitalAssetInline]
 
     @admin.display(description="price", ordering="price_cents")

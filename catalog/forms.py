@@ -215,7 +215,9 @@ class DigitalAssetUploadForm(forms.Form):
 class BrowseForm(forms.Form):
     """The browse/search filters, all in the URL (shareable, back-button safe)."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    # No max_length: a longer search is cut to SEARCH_QUERY_MAX_LENGTH and the page says
+    # so (`q_shortened`), rather than failing validation and showing everything.
+    q = forms.CharField(required=False, label="Search")
     category = forms.SlugField(required=False, max_length=80)
     kind = forms.ChoiceField(
         required=False,
@@ -264,6 +266,16 @@ class BrowseForm(forms.Form):
         searching = self.is_bound and bool(str(self.data.get("q", "")).strip())
         best = [("", "Best match")] if searching else []
         self.fields["sort"].choices = [*best, *SORTS.items()]
+        self.q_shortened = False
+
+    def clean_q(self) -> str:
+        from catalog.search import SEARCH_QUERY_MAX_LENGTH
+
+        q = self.cleaned_data["q"].strip()
+        if len(q) > SEARCH_QUERY_MAX_LENGTH:
+            q = q[:SEARCH_QUERY_MAX_LENGTH].rstrip()
+            self.q_shortened = True
+        return q
 
     def clean(self):
         data = super().clean()

@@ -255,6 +255,10 @@ class ProductSlugHistory(models.Model):
     slug = models.SlugField(max_length=140, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = "old product slug"
+        verbose_name_plural = "old product slugs"
+
     def __str__(self) -> str:
         return self.slug
 

@@ -2,11 +2,18 @@
 
 Search on PostgreSQL is full-text (title weighted over tags over description, ranked) with
 trigram similarity on the title for typos; elsewhere (SQLite, the embedded default) it is a
-case-insensitive match on title, tags and description. Filters and sorts are the same on
-both. Every listing query here stays a constant number of SQL statements per page.
+case-insensitive match on title, tags and description, where each query word also matches
+the close spellings found in a small cached vocabulary of title words and tag names
+(difflib, bounded: "planer" finds "Planter"). Filters and sorts are the same on both. Every
+listing query here stays a constant number of SQL statements per page.
+
+A search that finds nothing offers "Did you mean …" from the same vocabulary (both
+databases), and only when the corrected search finds something.
 """
 
-from dataclasses import dataclass, field
+import difflib
+import re
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.core.cache import cache
@@ -23,7 +30,7 @@ from django.db.models import (
 )
 from django.utils.text import slugify
 
-from catalog.models import Category, Product
+from catalog.models import Category, Product, Tag
 from catalog.selectors import PUBLIC, product_queryset_public
 from catalog.trending import rating_average_expression, trending_order
 from marketplace.pagination import BROWSE_COUNT_CAP
@@ -42,6 +49,19 @@ NEWEST = F("published_at").desc(nulls_last=True)
 TOP_SCORE = ExpressionWrapper(F("rating_sum") * 1.0 / F("rating_count"), output_field=FloatField())
 TOP_RATED_PAGE = 24
 SEARCH_RESULT_CAP = 1000  # search totals are counted this far ("1,000+ listings")
+SEARCH_QUERY_MAX_LENGTH = 200  # longer searches are cut here, and the page says so
+
+# The spelling vocabulary: title words of the newest public listings and the tags in use,
+# each capped, cached for a few minutes. It is what typo matching (SQLite) and "Did you
+# mean" (both databases) compare query words against.
+VOCABULARY_LISTINGS = 3000
+VOCABULARY_TAGS = 3000
+VOCABULARY_TTL = 600
+VOCABULARY_KEY = "catalog:search-vocabulary"
+CLOSE_WORD_MIN_LENGTH = 4  # shorter words have too many neighbours to guess from
+CLOSE_WORD_CUTOFF = 0.8  # difflib ratio for matching a typo ("planer" ~ "planter": 0.92)
+DID_YOU_MEAN_CUTOFF = 0.7  # looser: only offered as a link, never applied silently
+CLOSE_WORDS_PER_QUERY = 5  # at most this many query words are spell-checked
 
 
 def _enough_top_rated(qualified: QuerySet, minimum: int) -> bool:
@@ -108,15 +128,78 @@ def _tag_slugs(q: str) -> list[str]:
     return [slug for slug in (slugify(word) for word in q.split()) if slug]
 
 
-def _text_search(matching: QuerySet, q: str) -> QuerySet:
-    """Any listing whose title, tags or description holds every word (SQLite fallback)."""
-    for word in q.split():
-        matching = matching.filter(
-            Q(title__icontains=word)
-            | Q(description__icontains=word)
-            | Q(tags__name__icontains=word)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def search_vocabulary() -> list[str]:
+    """The distinct lower-case words of public titles and tag names (bounded, cached)."""
+    words = cache.get(VOCABULARY_KEY)
+    if words is None:
+        public = Product.objects.filter(PUBLIC)
+        titles = public.order_by(NEWEST, "-pk").values_list("title", flat=True)
+        tags = (
+            Tag.objects.filter(
+                Exists(
+                    Product.tags.through.objects.filter(
+                        tag_id=OuterRef("pk"), product__in=public.values("pk")
+                    )
+                )
+            )
+            .order_by("name")
+            .values_list("name", flat=True)
         )
+        found: set[str] = set()
+        for text in [*titles[:VOCABULARY_LISTINGS], *tags[:VOCABULARY_TAGS]]:
+            found.update(w for w in _WORD.findall(text.lower()) if len(w) >= 3)
+        words = sorted(found)
+        cache.set(VOCABULARY_KEY, words, VOCABULARY_TTL)
+    return words
+
+
+def close_words(word: str, *, cutoff: float = CLOSE_WORD_CUTOFF, n: int = 3) -> list[str]:
+    """Vocabulary words spelled close to `word` (the word itself if present), closest
+    first. difflib's ratio over a vocabulary of a few thousand words: milliseconds."""
+    word = word.lower()
+    if len(word) < CLOSE_WORD_MIN_LENGTH:
+        return []
+    return difflib.get_close_matches(word, search_vocabulary(), n=n, cutoff=cutoff)
+
+
+def _text_search(matching: QuerySet, q: str) -> QuerySet:
+    """Any listing whose title, tags or description holds every word, or for the first
+    few words a close spelling of it in a title or tag (SQLite fallback)."""
+    for position, word in enumerate(q.split()):
+        hit = Q(title__icontains=word) | Q(description__icontains=word)
+        hit |= Q(tags__name__icontains=word)
+        if position < CLOSE_WORDS_PER_QUERY:
+            for close in close_words(word):
+                if close != word.lower():
+                    hit |= Q(title__icontains=close) | Q(tags__name__icontains=close)
+        matching = matching.filter(hit)
     return matching.distinct()
+
+
+def search_did_you_mean(*, filters: "BrowseFilters") -> str | None:
+    """A corrected query for a search that found nothing: each of the first few words
+    that is not in the vocabulary replaced by its closest spelling. Offered only when it
+    differs from the query and, with the same filters, finds something."""
+    words = filters.q.lower().split()
+    if not words:
+        return None
+    vocabulary = set(search_vocabulary())
+    fixed = []
+    for position, word in enumerate(words):
+        if position < CLOSE_WORDS_PER_QUERY and word not in vocabulary:
+            closest = close_words(word, cutoff=DID_YOU_MEAN_CUTOFF, n=1)
+            word = closest[0] if closest else word
+        fixed.append(word)
+    suggestion = " ".join(fixed)
+    if suggestion == " ".join(words):
+        return None
+    found = product_browse(filters=replace(filters, q=suggestion, sort="")).products
+    if isinstance(found, RankedSearch):
+        return suggestion if found.count_up_to(1) else None
+    return suggestion if found.exists() else None
 
 
 class RankedSearch:

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
@@ -18,6 +19,7 @@ from catalog.forms import (
 from catalog.models import Category, Product, ShippingProfile
 from catalog.reviews import product_reviews_context
 from catalog.search import (
+    SEARCH_QUERY_MAX_LENGTH,
     SORTS,
     BrowseFilters,
     cents_from_text,
@@ -27,6 +29,7 @@ from catalog.search import (
     product_browse,
     product_suggestions,
     products_like,
+    search_did_you_mean,
 )
 from catalog.selectors import (
     annotate_buyability,
@@ -40,6 +43,7 @@ from catalog.selectors import (
     shipping_profile_get_for_seller,
     shipping_profiles_for_seller,
 )
+from catalog.seo import category_seo, product_seo, shop_seo
 from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
@@ -85,6 +89,7 @@ class ShopDetailView(View):
             "marketplace/shop_detail.html",
             {
                 "profile": profile,
+                "seo": shop_seo(request=request, profile=profile),
                 "is_owner": request.user == profile.user,
                 "products": product_list_for_shop(seller=profile.user, user=request.user),
             },
@@ -117,12 +122,17 @@ class ProductDetailView(View):
         can_download = product.is_file and hooks.product_download_entitled(
             product=product, user=request.user
         )
+        images = product_gallery(product)
+        seller_profile = getattr(product.seller, "seller_profile", None)
         return render(
             request,
             "catalog/product_detail.html",
             {
                 "p": product,
-                "images": product_gallery(product),
+                "images": images,
+                "seo": product_seo(
+                    request=request, product=product, seller_profile=seller_profile, images=images
+                ),
                 "assets": assets,
                 "preview_asset": previews[0] if previews else None,
                 "is_owner": is_owner,
@@ -130,13 +140,62 @@ class ProductDetailView(View):
                 "owned": product.is_file
                 and not is_owner
                 and hooks.product_file_purchased(product=product, user=request.user),
-                "seller_profile": getattr(product.seller, "seller_profile", None),
+                "seller_profile": seller_profile,
+                "spec_rows": product_spec_rows(product),
                 **product_reviews_context(product=product, user=request.user),
                 "more_like_this": annotate_trending_badge(
                     annotate_buyability(products_like(product), user=request.user)
                 ),
             },
         )
+
+
+def _dimensions(x, y, z, *, digits: str = "-1") -> str:
+    """ "120 × 80 × 40 mm"; an axis the seller left out is "?"; "" when none is given."""
+    if not (x or y or z):
+        return ""
+    axes = [floatformat(v, digits) if v is not None else "?" for v in (x, y, z)]
+    return f"{' × '.join(axes)} mm"
+
+
+def product_spec_rows(product: Product) -> list[tuple[str, str]]:
+    """The product page's spec table as (label, text), only the rows the seller filled
+    in: print settings for a file, item details for a printed item."""
+    if product.is_file:
+        supports = {True: "Yes", False: "No"}.get(product.supports_needed, "")
+        rows = [
+            ("Recommended material", product.print_material),
+            (
+                "Layer height",
+                f"{floatformat(product.layer_height_mm, '-2')} mm"
+                if product.layer_height_mm is not None
+                else "",
+            ),
+            (
+                "Infill",
+                f"{product.infill_percent}%" if product.infill_percent is not None else "",
+            ),
+            ("Supports", supports),
+            ("Print time", product.print_time_display),
+            (
+                "Bed size needed",
+                _dimensions(
+                    product.bed_min_x_mm, product.bed_min_y_mm, product.bed_min_z_mm, digits="0"
+                ),
+            ),
+            ("Model size", _dimensions(product.size_x_mm, product.size_y_mm, product.size_z_mm)),
+        ]
+    else:
+        profile = product.shipping_profile
+        rows = [
+            ("Material", product.material),
+            ("Colour", product.colour),
+            ("Dimensions", _dimensions(product.size_x_mm, product.size_y_mm, product.size_z_mm)),
+            ("Weight", f"{product.weight_grams} g" if product.weight_grams else ""),
+            ("Processing time", profile.processing_label if profile else ""),
+            ("Ships from", profile.origin_country.name if profile else ""),
+        ]
+    return [(label, text) for label, text in rows if text]
 
 
 BROWSE_PAGE_SIZE = 24
@@ -171,8 +230,15 @@ class BrowseView(View):
         paginator = CappedCountPaginator(result.products, BROWSE_PAGE_SIZE, cap=result.count_cap)
         page = paginator.get_page(request.GET.get("page"))
         products = annotate_trending_badge(annotate_buyability(page.object_list, user=request.user))
+        did_you_mean_url = did_you_mean = None
         if filters.q and page.paginator.count == 0:
             hooks.search_miss_record(query=filters.q)
+            did_you_mean = search_did_you_mean(filters=filters)
+            if did_you_mean:
+                query = request.GET.copy()
+                query["q"] = did_you_mean
+                query.pop("page", None)
+                did_you_mean_url = f"{request.path}?{query.urlencode()}"
         return render(
             request,
             self.template_name,
@@ -180,12 +246,17 @@ class BrowseView(View):
                 "form": form,
                 "filters": filters,
                 "category": category,
+                "seo": category_seo(request=request, category=category) if category else None,
                 "children": list(category.children.order_by("position")) if category else [],
                 "categories": category_tree() if category is None else [],
                 "page": page,
                 "products": products,
                 "result": result,
                 "sorts": SORTS,
+                "did_you_mean": did_you_mean,
+                "did_you_mean_url": did_you_mean_url,
+                "q_shortened": form.q_shortened,
+                "q_max_length": SEARCH_QUERY_MAX_LENGTH,
             },
             status=200 if form.is_valid() or not request.GET else 400,
         )

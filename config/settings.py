@@ -36,6 +36,7 @@ DJANGO_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",  # /sitemap.xml (catalog/sitemaps.py)
     "django.contrib.postgres",  # search lookups (trigram); inert on SQLite
     "django.forms",  # FORM_RENDERER below finds Django's widget templates here
 ]

@@ -1,17 +1,23 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from catalog.sitemaps import SITEMAPS
 from config.env import env_str
-from marketplace.views import healthz
+from marketplace.views import healthz, robots_txt
+
+ADMIN_URL = env_str("ADMIN_URL", "admin/")
 
 admin.site.site_header = "Home Craft 3D staff"
 admin.site.site_title = "Home Craft 3D staff"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path(env_str("ADMIN_URL", "admin/"), admin.site.urls),
+    path("robots.txt", robots_txt, {"admin_path": f"/{ADMIN_URL}"}, name="robots"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(ADMIN_URL, admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("catalog.urls")),
     path("", include("catalog.urls_social")),

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from marketplace.admin_display import admin_money
 from marketplace.models import SellerProfile, SiteConfig, User
 from marketplace.selectors import site_config_get
 from marketplace.services import site_config_update
@@ -40,7 +41,30 @@ class SellerProfileAdmin(admin.ModelAdmin):
 class SiteConfigAdmin(admin.ModelAdmin):
     """One row: the list page goes straight to it; it can be neither added nor deleted."""
 
-    readonly_fields = ["updated_at"]
+    # Each value typed in basis points or cents is followed by how it reads (saved value).
+    SHOWN_AFTER = {
+        "fee_bps": "fee_percent",
+        "min_price_cents": "min_price",
+        "fee_fixed_cents": "fixed_fee",
+    }
+    readonly_fields = ["updated_at", *SHOWN_AFTER.values()]
+
+    min_price = admin_money("min_price_cents", "minimum price", currency_field=None)
+    fixed_fee = admin_money("fee_fixed_cents", "fixed fee per seller order", currency_field=None)
+
+    @admin.display(description="fee as a percentage")
+    def fee_percent(self, obj: SiteConfig) -> str:
+        return obj.fee_percent
+
+    def get_fields(self, request, obj=None):
+        fields = []
+        for name in super().get_fields(request, obj):
+            if name in self.SHOWN_AFTER.values():
+                continue
+            fields.append(name)
+            if name in self.SHOWN_AFTER:
+                fields.append(self.SHOWN_AFTER[name])
+        return fields
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
@@ -24,6 +25,35 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if ok else "down", "checks": checks}, status=200 if ok else 503
     )
+
+
+# Private or per-person pages: nothing there for a search engine. Public pages (home,
+# browse, search, categories, products, shops, legal) stay crawlable.
+ROBOTS_DISALLOW = [
+    "/accounts/",
+    "/cart/",
+    "/checkout/",
+    "/orders/",
+    "/downloads/",
+    "/library/",
+    "/saved/",
+    "/seller/",
+    "/payments/",
+    "/stripe/",
+    "/products/",
+    "/reviews/",
+    "/search/suggest/",
+]
+
+
+@require_GET
+def robots_txt(request: HttpRequest, *, admin_path: str) -> HttpResponse:
+    """Anyone. Allow all but the account, checkout, seller and staff paths; name the
+    sitemap. `admin_path` is where config/urls.py mounted the admin (ADMIN_URL)."""
+    lines = ["User-agent: *", "Allow: /"]
+    lines += [f"Disallow: {path}" for path in [*ROBOTS_DISALLOW, admin_path]]
+    lines += ["", f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
 class SellerProfileCreateView(VerifiedEmailRequiredMixin, FormView):

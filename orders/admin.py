@@ -1,7 +1,19 @@
 from django.contrib import admin
 
-from marketplace.templatetags.money import format_money
+from marketplace.admin_display import admin_money, admin_percent
 from orders.models import Order, OrderEvent, OrderItem
+
+# Money and rate columns as staff read them: amounts in the row's currency, fees as a
+# percentage. The admin is read-only, so the stored minor units are never typed here.
+ORDER_SHOWN_AS = {
+    "fee_bps": "fee_rate",
+    "fee_fixed_cents": "fixed_fee",
+    "subtotal_cents": "subtotal",
+    "shipping_cents": "shipping",
+    "tax_cents": "tax",
+    "total_cents": "total",
+    "amount_charged_cents": "amount_charged",
+}
 
 
 class OrderItemInline(admin.TabularInline):
@@ -12,15 +24,25 @@ class OrderItemInline(admin.TabularInline):
         "title",
         "seller",
         "quantity",
-        "unit_price_cents",
-        "subtotal_cents",
-        "marketplace_fee_cents",
-        "seller_net_cents",
-        "shipping_allocated_cents",
+        "unit_price",
+        "subtotal",
+        "fee_rate",
+        "marketplace_fee",
+        "seller_net",
+        "shipping_share",
+        "refunded",
         "fulfillment_status",
         "tracking_number",
     ]
     readonly_fields = fields
+
+    unit_price = admin_money("unit_price_cents", "unit price")
+    subtotal = admin_money("subtotal_cents", "subtotal")
+    fee_rate = admin_percent("fee_bps", "fee rate")
+    marketplace_fee = admin_money("marketplace_fee_cents", "marketplace fee")
+    seller_net = admin_money("seller_net_cents", "seller net")
+    shipping_share = admin_money("shipping_allocated_cents", "shipping share")
+    refunded = admin_money("refunded_cents", "refunded")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -55,8 +77,15 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderItemInline, OrderEventInline]
     exclude = ["access_token"]
 
+    def get_fields(self, request, obj=None):
+        return [
+            ORDER_SHOWN_AS.get(f.name, f.name)
+            for f in Order._meta.fields
+            if f.name != "access_token"
+        ]
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Order._meta.fields if f.name != "access_token"]
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -64,6 +93,12 @@ class OrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
-    @admin.display(description="total", ordering="total_cents")
-    def total(self, obj: Order) -> str:
-        return format_money(obj.total_cents, obj.currency)
+    fee_rate = admin_percent("fee_bps", "fee rate")
+    fixed_fee = admin_money("fee_fixed_cents", "fixed fee per seller")
+    subtotal = admin_money("subtotal_cents", "subtotal")
+    shipping = admin_money("shipping_cents", "shipping")
+    tax = admin_money("tax_cents", "tax")
+    total = admin_money("total_cents", "total")
+    amount_charged = admin_money(
+        "amount_charged_cents", "amount charged", currency_field="charged_currency"
+    )

@@ -24,6 +24,23 @@ def format_money(cents: int, currency: str = "usd") -> str:
     return f"{sign}{number} {currency.upper()}"
 
 
+def decimal_amount(cents: int, currency: str = "usd") -> str:
+    """The amount as a plain decimal string for machines (schema.org, feeds): 450 → "4.50",
+    in a zero-decimal currency 450 → "450"."""
+    cents = int(cents)
+    if (currency or "usd").lower() in _ZERO_DECIMAL:
+        return str(cents)
+    sign = "-" if cents < 0 else ""
+    whole, minor = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{minor:02d}"
+
+
+def format_bps(bps: int) -> str:
+    """Basis points as a percentage: 1000 → "10.00%"."""
+    whole, hundredths = divmod(int(bps), 100)
+    return f"{whole}.{hundredths:02d}%"
+
+
 @register.filter(name="money")
 def money(cents, currency: str = "usd") -> str:
     if cents is None or cents == "":

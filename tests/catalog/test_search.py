@@ -175,3 +175,77 @@ def test_only_a_search_offers_best_match_and_browsing_defaults_to_newest(client)
     assert browse.fields["sort"].choices[0] == ("new", "Newest")
     assert "" not in dict(browse.fields["sort"].choices)
     assert client.get(reverse("catalog:browse"), {"sort": ""}).status_code == 200
+
+
+def test_a_typo_in_a_title_word_finds_the_listing_on_every_database(client):
+    # given a planter and a cable clip
+    _live("Self-watering Planter")
+    _live("Cable Clip")
+    # when a visitor misspells the title word, then the close spelling finds it
+    assert _titles(client.get(SEARCH, {"q": "planer"})) == ["Self-watering Planter"]
+    # and a word close to nothing finds nothing
+    assert _titles(client.get(SEARCH, {"q": "xylophone"})) == []
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="the SQLite fallback")
+def test_the_sqlite_fallback_also_forgives_a_typo_in_a_tag(client):
+    # given a listing tagged "dragon" whose title does not say so
+    dragon = _live("Tabletop Figure")
+    dragon.tags.add(Tag.objects.create(name="dragon", slug="dragon"))
+    _live("Cable Clip")
+    # when searching "dragn", then the tag's close spelling finds it
+    assert _titles(client.get(SEARCH, {"q": "dragn"})) == ["Tabletop Figure"]
+
+
+def test_typo_matching_never_reads_drafts_into_its_vocabulary(client):
+    # given a draft whose title word nobody may see
+    ProductFactory(title="Secretive Gizmo", status="DRAFT")
+    _live("Cable Clip")
+    # when searching a near spelling of the draft's word
+    response = client.get(SEARCH, {"q": "secretiv"})
+    # then nothing is found and nothing is suggested
+    assert _titles(response) == []
+    assert response.context["did_you_mean"] is None
+
+
+def test_a_search_that_finds_nothing_offers_did_you_mean(client):
+    # given a planter
+    _live("Self-watering Planter")
+    # when the search is too far off to match on its own ("pnalter": ratio 0.71)
+    response = client.get(SEARCH, {"q": "pnalter", "kind": "FILE"})
+    # then it finds nothing but offers the corrected search, keeping the filters
+    assert _titles(response) == []
+    assert response.context["did_you_mean"] == "planter"
+    html = response.content.decode()
+    assert 'Did you mean <a href="/search/?q=planter&amp;kind=FILE">planter</a>?' in html
+    assert _titles(client.get(SEARCH, {"q": "planter", "kind": "FILE"})) == [
+        "Self-watering Planter"
+    ]
+
+
+def test_did_you_mean_is_not_offered_when_the_correction_finds_nothing_either(client):
+    # given a file planter only
+    _live("Self-watering Planter")
+    # when the misspelt search asks for printed items
+    response = client.get(SEARCH, {"q": "pnalter", "kind": "PHYSICAL"})
+    # then no suggestion leads to another empty page
+    assert _titles(response) == []
+    assert response.context["did_you_mean"] is None
+    assert "Did you mean" not in response.content.decode()
+
+
+def test_a_search_longer_than_the_limit_is_shortened_and_says_so(client):
+    # given a planter
+    _live("Self-watering Planter")
+    # when the search is 250 characters, starting with the listing's word
+    q = "planter " + "x" * 242
+    response = client.get(SEARCH, {"q": q})
+    # then it searches the first 200 characters and says so, instead of failing the form
+    assert response.status_code == 200
+    assert response.context["filters"].q == q[:200]
+    assert response.context["q_shortened"] is True
+    assert "longer than 200 characters" in response.content.decode()
+    # and a search within the limit says nothing
+    short = client.get(SEARCH, {"q": "planter"})
+    assert short.context["q_shortened"] is False
+    assert "data-search-shortened" not in short.content.decode()

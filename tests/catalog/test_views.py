@@ -292,3 +292,45 @@ def test_staff_take_a_listing_down_in_the_admin_and_cannot_reassign_or_republish
     assert client.get(product.get_absolute_url()).status_code == 200  # staff still see it
     client.logout()
     assert client.get(product.get_absolute_url()).status_code == 404
+
+
+def test_the_print_settings_show_only_what_the_seller_filled_in(client):
+    # given a file listing with a material and a partial bed size, nothing else
+    product = ProductFactory(
+        status="PUBLISHED",
+        complete=True,
+        print_material="PETG",
+        bed_min_x_mm=200,
+        bed_min_z_mm=150,
+    )
+    # when a visitor opens it
+    html = client.get(product.get_absolute_url()).content.decode()
+    # then the table has those two rows and no row of dashes
+    assert '<tr><th scope="row">Recommended material</th><td>PETG</td></tr>' in html
+    assert '<tr><th scope="row">Bed size needed</th><td>200 × ? × 150 mm</td></tr>' in html
+    for empty in ("Layer height", "Infill", "Supports", "Print time", "Model size"):
+        assert f'<th scope="row">{empty}</th>' not in html
+
+
+def test_a_listing_without_print_settings_shows_no_print_settings_table(client):
+    # given a file listing with no print settings at all
+    product = ProductFactory(status="PUBLISHED", complete=True)
+    # when a visitor opens it, then there is no empty table
+    html = client.get(product.get_absolute_url()).content.decode()
+    assert "Print settings" not in html
+    assert "<td>—</td>" not in html
+
+
+def test_a_printed_item_lists_its_filled_in_details(client):
+    # given a printed item with a colour and its shipping profile
+    product = ProductFactory(
+        status="PUBLISHED", complete=True, seller_ready=True, physical=True, colour="Forest green"
+    )
+    # when a visitor opens it
+    html = client.get(product.get_absolute_url()).content.decode()
+    # then the details show the colour and shipping, without the empty material or weight
+    assert "Item details" in html
+    assert '<tr><th scope="row">Colour</th><td>Forest green</td></tr>' in html
+    assert '<tr><th scope="row">Ships from</th><td>United States of America</td></tr>' in html
+    assert '<th scope="row">Material</th>' not in html
+    assert '<th scope="row">Weight</th>' not in html
