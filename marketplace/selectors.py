@@ -62,3 +62,21 @@ def seller_can_be_paid(*, seller_id: int) -> bool:
     """Whether the seller's Stripe account is ready, as payments last recorded it on
     `User.can_be_paid` (one fresh read; list pages annotate the flag instead)."""
     return User.objects.filter(pk=seller_id, can_be_paid=True).exists()
+
+
+def refund_policy_lines() -> list[str]:
+    """The refund policy as buyers read it (checkout, order page, the refund form), from
+    SiteConfig, so the pages and `refunds.policy`, which enforces it, never disagree."""
+    config = site_config_get()
+    files = (
+        "Files you have not downloaded yet are refunded at once; after a download, the "
+        "seller decides."
+        if config.refund_files_before_download
+        else "Files are refunded when the seller agrees."
+    )
+    return [
+        f"You can ask for a refund within {config.refund_window_days} days: from payment "
+        "for files, from delivery for printed items.",
+        files,
+        "Shipping is refunded while the item has not shipped.",
+    ]

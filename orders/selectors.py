@@ -258,13 +258,13 @@ def order_list_for_buyer(*, buyer: User):
 
 
 def sales_for_seller(*, seller: User) -> list:
-    """The seller's own lines only, newest first, with their order. Each carries
+    """The seller's own lines of paid orders only (an abandoned checkout is no sale),
+    newest first, with their order. Each carries
     `next_fulfillment`: the step the seller may take on it now, or None."""
     from orders.models import Order, OrderItem
 
     items = list(
-        OrderItem.objects.filter(seller=seller)
-        .exclude(order__status=Order.Status.PENDING)
+        OrderItem.objects.filter(seller=seller, order__status__in=Order.WAS_PAID)
         .select_related("order")
         .order_by("-order__created_at", "id")
     )

@@ -20,6 +20,7 @@ from catalog.shipping import seller_shipping_quote
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from marketplace.selectors import site_config_get
+from marketplace.templatetags.money import format_money
 from orders.models import Order, OrderEvent, OrderItem
 from orders.money import allocate, line_amounts, seller_fixed_fee_parts
 from orders.selectors import files_owned_by
@@ -751,6 +752,15 @@ def order_item_refund_record(*, item_id: int, amount_cents: int, message: str = 
         + F("shipping_allocated_cents")
         + F("tax_allocated_cents")
     ).exists()
+    OrderEvent.objects.create(
+        order=order,
+        item=item,
+        kind=OrderEvent.Kind.REFUND,
+        message=(message or f"{item.title}: {format_money(amount_cents, item.currency)} refunded")[
+            :300
+        ],
+        data={"amount_cents": amount_cents},
+    )
     target = Order.Status.REFUNDED if everything_back else Order.Status.PARTIALLY_REFUNDED
     if order.status != target:
         _transition(
@@ -759,13 +769,6 @@ def order_item_refund_record(*, item_id: int, amount_cents: int, message: str = 
             event=OrderEvent.Kind.REFUND,
             message="Order refunded in full" if everything_back else "Order partly refunded",
         )
-    OrderEvent.objects.create(
-        order=order,
-        item=item,
-        kind=OrderEvent.Kind.REFUND,
-        message=(message or f"{item.title}: refunded")[:300],
-        data={"amount_cents": amount_cents},
-    )
     return item
 
 

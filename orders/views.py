@@ -148,6 +148,8 @@ class OrderDetailView(View):
                 "can_restore": order.status
                 in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED),
                 "buyer_view": buyer_view,
+                "refunded_cents": (refunded := sum(i.refunded_cents for i in order.items.all())),
+                "paid_net_cents": order.total_cents - refunded,
             },
         )
 

@@ -48,7 +48,34 @@ class SimulatorMoneyForm(forms.Form):
             ("dispute", "Open a dispute"),
             ("win", "Win the dispute"),
             ("lose", "Lose the dispute"),
+            ("balance_short", "The seller's Stripe balance is short"),
+            ("balance_ok", "The seller's Stripe balance is fine"),
         ]
     )
     amount = AmountField(label="Amount", help_text="Empty: the whole rest of the charge.")
     dispute_id = forms.CharField(required=False, max_length=64)
+    seller_id = forms.IntegerField(required=False, min_value=1, max_value=10**17)
+
+
+class RefundAllocationForm(forms.Form):
+    """One amount per line of the order (major units; empty = nothing for that line).
+    Shape only: `payment_refund_allocate` checks the sums and what each line has left."""
+
+    def __init__(self, *args, order, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(order.items.all())
+        for item in self.items:
+            self.fields[f"line_{item.pk}"] = AmountField(label=item.title)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(f"line_{item.pk}") for item in self.items):
+            raise forms.ValidationError("Give an amount for at least one line.")
+        return cleaned
+
+    def allocations(self) -> dict[int, int]:
+        return {
+            item.pk: self.cleaned_data[f"line_{item.pk}"]
+            for item in self.items
+            if self.cleaned_data.get(f"line_{item.pk}")
+        }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
 
+from marketplace.templatetags.money import format_money
 from orders.models import Order
 from payments.models import (
     Dispute,
@@ -218,14 +219,19 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
                 drift(
                     order.pk,
                     None,
-                    f"refund {refund.stripe_refund_id} of {refund.amount_cents} made outside "
+                    f"refund {refund.stripe_refund_id} of "
+                    f"{format_money(refund.amount_cents, refund.currency)} made outside "
                     "the marketplace is not allocated to lines",
                 )
             elif refund.posted_at is None and refund.reason == PaymentRefund.Reason.LINE:
                 drift(order.pk, None, f"refund {refund.idempotency_key} succeeded, not posted")
         for refund in order_refunds:
             if refund.status == PaymentRefund.Status.PENDING:
-                open_item(order.pk, None, f"refund of {refund.amount_cents} being sent")
+                open_item(
+                    order.pk,
+                    None,
+                    f"refund of {format_money(refund.amount_cents, refund.currency)} being sent",
+                )
             elif refund.status == PaymentRefund.Status.FAILED:
                 open_item(order.pk, None, f"refund failed: {refund.last_error}")
         for item in items:
@@ -387,9 +393,10 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
                 open_item(
                     order.pk,
                     seller_id,
-                    f"reversal of {-owed_now} being sent"
+                    f"reversal of {format_money(-owed_now, order.currency)} being sent"
                     if reversing
-                    else f"negative balance {owed_now}: settled from the seller's next transfer",
+                    else f"negative balance {format_money(owed_now, order.currency)}: settled "
+                    "from the seller's next transfer",
                 )
             elif owed_now > 0:
                 drift(order.pk, seller_id, f"{owed_now} owed with no transfer on its way")

@@ -67,9 +67,23 @@ def payout_totals_for_seller(*, seller) -> dict[str, dict[str, int]]:
 
 
 def payout_breakdown_by_order(*, seller) -> list[dict]:
-    """Per paid order, the seller's lines from the snapshots and the transfer status."""
+    """Per paid order, the seller's lines from the snapshots, what refunds and disputes
+    took back (their ledger rows), what they receive net, and the transfer status."""
+    from django.db.models import Sum
+
     from orders.models import Order, OrderItem
-    from payments.models import SellerTransfer
+    from payments.models import SellerBalanceEntry, SellerTransfer
+
+    reasons = SellerBalanceEntry.Reason
+    taken_back = dict(
+        SellerBalanceEntry.objects.filter(
+            seller=seller,
+            reason__in=[reasons.REFUND, reasons.CHARGEBACK, reasons.CHARGEBACK_REVERSAL],
+        )
+        .values("order_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("order_id", "total")
+    )
 
     items = (
         OrderItem.objects.filter(seller=seller, order__status__in=Order.WAS_PAID)
@@ -101,6 +115,9 @@ def payout_breakdown_by_order(*, seller) -> list[dict]:
         row["net"] += item.seller_net_cents
         row["shipping"] += item.shipping_allocated_cents
         row["payable"] += item.seller_payable_cents
+    for order_id, row in orders.items():
+        row["refunds"] = taken_back.get(order_id, 0)
+        row["receive"] = row["payable"] + row["refunds"]
     return list(orders.values())
 
 
@@ -327,3 +344,27 @@ def reconciliation_rows(*, date_from, date_to) -> list[list]:
             ]
         )
     return rows
+
+
+def sellers_owing() -> list[dict]:
+    """Sellers whose ledger balance is below zero (a refund or dispute whose reversal
+    Stripe refused), per currency, most owed first: settled from their next transfers."""
+    from django.db.models import Sum
+
+    from payments.models import SellerBalanceEntry
+
+    rows = (
+        SellerBalanceEntry.objects.values("seller_id", "seller__email", "currency")
+        .annotate(balance=Sum("amount_cents"))
+        .filter(balance__lt=0)
+        .order_by("balance")
+    )
+    return [
+        {
+            "seller_id": r["seller_id"],
+            "email": r["seller__email"],
+            "currency": r["currency"],
+            "owes_cents": -r["balance"],
+        }
+        for r in rows
+    ]

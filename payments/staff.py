@@ -1,21 +1,27 @@
-"""Staff pages of payments (URL namespace "payments"): disputes and reconciliation. Read
-only: they show what the webhooks, payouts and the ledger wrote, and `reconcile`'s
-verdict. `StaffRequiredMixin`: anonymous → log in, signed-in non-staff → 404."""
+"""Staff pages of payments (URL namespace "payments"): disputes and reconciliation. They
+show what the webhooks, payouts and the ledger wrote, and `reconcile`'s verdict; the one
+write is allocating a dashboard refund to lines (a service call).
+`StaffRequiredMixin`: anonymous → log in, signed-in non-staff → 404."""
 
 import csv
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views import View
 
 from marketplace.access import StaffRequiredMixin
-from payments.forms import ReconciliationExportForm
+from marketplace.exceptions import ApplicationError
+from payments.forms import ReconciliationExportForm, RefundAllocationForm
+from payments.models import PaymentRefund
+from payments.payment_refunds import payment_refund_allocate
 from payments.selectors import (
     RECONCILIATION_CSV_HEADER,
     dispute_list_for_staff,
     order_money_for_staff,
     orders_with_drift,
     reconciliation_rows,
+    sellers_owing,
 )
 from payments.simulator import simulator_enabled
 
@@ -40,7 +46,7 @@ class StaffReconciliationListView(StaffRequiredMixin, View):
         return render(
             request,
             "payments/staff/reconciliation_list.html",
-            {"report": orders_with_drift(), "form": form},
+            {"report": orders_with_drift(), "owing": sellers_owing(), "form": form},
             status=status,
         )
 
@@ -76,3 +82,40 @@ class StaffReconciliationOrderView(StaffRequiredMixin, View):
             "payments/staff/reconciliation_order.html",
             {**money, "simulator": simulator_enabled()},
         )
+
+
+class StaffRefundAllocateView(StaffRequiredMixin, View):
+    """Staff: say which lines a partial refund made in the Stripe dashboard was for,
+    then it is posted (`payment_refund_allocate`). One amount field per line."""
+
+    def _refund(self, pk: int) -> PaymentRefund:
+        refund = PaymentRefund.objects.select_related("order").filter(pk=pk).first()
+        if refund is None or not refund.needs_allocation:
+            raise Http404("No refund waits for an allocation here.")
+        return refund
+
+    def _render(self, request, refund, form, *, status=200) -> HttpResponse:
+        lines = [(item, form[f"line_{item.pk}"]) for item in refund.order.items.all()]
+        return render(
+            request,
+            "payments/staff/refund_allocate.html",
+            {"refund": refund, "lines": lines, "form": form},
+            status=status,
+        )
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        refund = self._refund(pk)
+        return self._render(request, refund, RefundAllocationForm(order=refund.order))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        refund = self._refund(pk)
+        form = RefundAllocationForm(request.POST, order=refund.order)
+        if not form.is_valid():
+            return self._render(request, refund, form, status=400)
+        try:
+            payment_refund_allocate(refund_id=refund.pk, allocations=form.allocations())
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            return self._render(request, refund, form, status=400)
+        messages.success(request, "The refund is allocated to its lines and posted.")
+        return redirect("payments:staff-reconciliation-order", pk=refund.order_id)

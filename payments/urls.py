@@ -68,4 +68,9 @@ urlpatterns = [
         staff.StaffReconciliationOrderView.as_view(),
         name="staff-reconciliation-order",
     ),
+    path(
+        "staff/reconciliation/refunds/<id:pk>/allocate/",
+        staff.StaffRefundAllocateView.as_view(),
+        name="staff-refund-allocate",
+    ),
 ]

@@ -337,6 +337,9 @@ class SimulatorOrderMoneyView(SimulatorOnlyMixin, StaffRequiredMixin, View):
                 if intent
                 else [],
                 "disputes": Dispute.objects.filter(order=order),
+                "seller_accounts": SimulatedAccount.objects.filter(
+                    seller_id__in=order.items.values("seller_id")
+                ).order_by("seller_id"),
             },
             status=status,
         )
@@ -351,6 +354,24 @@ class SimulatorOrderMoneyView(SimulatorOnlyMixin, StaffRequiredMixin, View):
         if not form.is_valid():
             return self._render(request, order, session, form, status=400)
         action, amount = form.cleaned_data["action"], form.cleaned_data["amount"]
+        if action in ("balance_short", "balance_ok"):
+            # A seller of this order whose Stripe balance is short refuses reversals: the
+            # next refund or dispute leaves them a negative balance to settle.
+            short = action == "balance_short"
+            changed = SimulatedAccount.objects.filter(
+                seller_id=form.cleaned_data["seller_id"] or 0,
+                seller_id__in=order.items.values("seller_id"),
+            ).update(reversals_refused=short)
+            if not changed:
+                messages.error(request, "Choose a seller of this order with a Stripe account.")
+                return self._render(request, order, session, form, status=400)
+            messages.success(
+                request,
+                "Their Stripe balance is short now: reversals are refused."
+                if short
+                else "Their Stripe balance is fine again.",
+            )
+            return redirect("payments:simulator-order-money", pk=order.pk)
         try:
             if session is None or session.payment_status != "paid":
                 raise GatewayError("Only a paid checkout can be refunded or disputed.")

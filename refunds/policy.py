@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from catalog.models import Product
-from marketplace.selectors import site_config_get
+from marketplace.selectors import refund_policy_lines, site_config_get
 from orders.models import Order, OrderItem
 from payments.payment_refunds import line_refundable_cents
 
@@ -69,17 +69,6 @@ def refund_needs_decision(item: OrderItem) -> bool:
 
 
 def refund_policy_summary() -> list[str]:
-    """The policy as the buyer reads it before asking (and at checkout)."""
-    config = site_config_get()
-    files = (
-        "Files you have not downloaded yet are refunded at once; after a download, the "
-        "seller decides."
-        if config.refund_files_before_download
-        else "Files are refunded when the seller agrees."
-    )
-    return [
-        f"You can ask within {config.refund_window_days} days: from payment for files, "
-        "from delivery for printed items.",
-        files,
-        "Shipping is refunded while the item has not shipped.",
-    ]
+    """The policy as the buyer reads it before asking (and at checkout, on the order
+    page): one text, `marketplace.selectors.refund_policy_lines`."""
+    return refund_policy_lines()

@@ -486,3 +486,77 @@ def test_an_account_stripe_no_longer_returns_is_unavailable(status, error):
     gateway, _ = _gateway((status, error))
     with pytest.raises(AccountUnavailable):
         gateway.retrieve_account("acct_1SellerAbc")
+
+
+def test_a_transfer_reversal_request_is_exact_and_carries_the_key():
+    reversal = {
+        "id": "trr_1QxYz0AbCdEf",
+        "object": "transfer_reversal",
+        "amount": 270,
+        "currency": "usd",
+        "transfer": "tr_1QxYz0AbCdEf",
+        "metadata": {"reversal": "transfer-reversal-refund-request-9-seller-7-t3"},
+    }
+    listing = {
+        "object": "list",
+        "url": "/v1/transfers/tr_1QxYz0AbCdEf/reversals",
+        "has_more": False,
+        "data": [reversal],
+    }
+    gateway, http = _gateway((200, reversal), (200, listing))
+    result = gateway.create_transfer_reversal(
+        transfer_id="tr_1QxYz0AbCdEf",
+        amount_cents=270,
+        idempotency_key="hc3d-x-transfer-reversal-refund-request-9-seller-7-t3-attempt-1",
+        metadata={"reversal": "transfer-reversal-refund-request-9-seller-7-t3"},
+    )
+    assert (result.id, result.amount_cents, result.transfer_id) == (
+        "trr_1QxYz0AbCdEf",
+        270,
+        "tr_1QxYz0AbCdEf",
+    )
+    create = http.requests[0]
+    assert (create.method, create.path) == ("post", "/v1/transfers/tr_1QxYz0AbCdEf/reversals")
+    _assert_standard_headers(
+        create, idempotency_key="hc3d-x-transfer-reversal-refund-request-9-seller-7-t3-attempt-1"
+    )
+    assert create.form == {
+        "amount": "270",
+        "metadata[reversal]": "transfer-reversal-refund-request-9-seller-7-t3",
+    }
+    found = gateway.find_transfer_reversal(
+        transfer_id="tr_1QxYz0AbCdEf",
+        metadata={"reversal": "transfer-reversal-refund-request-9-seller-7-t3"},
+    )
+    assert found == result
+    assert (http.requests[1].method, http.requests[1].path) == (
+        "get",
+        "/v1/transfers/tr_1QxYz0AbCdEf/reversals",
+    )
+
+
+def test_a_dispute_is_read_back_from_stripe():
+    dispute = {
+        "id": "dp_1QxYz0AbCdEf",
+        "object": "dispute",
+        "amount": 2995,
+        "charge": "ch_3QxYz0AbCdEf",
+        "currency": "usd",
+        "evidence_details": {"due_by": 1796000000},
+        "payment_intent": "pi_3QxYz0AbCdEf",
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+    gateway, http = _gateway((200, dispute))
+    state = gateway.retrieve_dispute("dp_1QxYz0AbCdEf")
+    assert (state.amount_cents, state.charge_id, state.payment_intent_id, state.status) == (
+        2995,
+        "ch_3QxYz0AbCdEf",
+        "pi_3QxYz0AbCdEf",
+        "needs_response",
+    )
+    assert state.evidence_due_by == 1796000000
+    assert (http.requests[0].method, http.requests[0].path) == (
+        "get",
+        "/v1/disputes/dp_1QxYz0AbCdEf",
+    )

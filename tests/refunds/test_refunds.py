@@ -272,7 +272,7 @@ def test_a_refused_reversal_leaves_a_negative_balance_that_the_next_sale_settles
     report = reconcile()
     assert report.drifts == []
     assert [i.problem for i in report.open_items] == [
-        f"negative balance {debt}: settled from the seller's next transfer"
+        f"negative balance -${-debt / 100:.2f}: settled from the seller's next transfer"
     ]
     # when the seller sells again
     second = paid(printed, buyer=buyer)

@@ -333,7 +333,7 @@ def test_request_page_shows_the_policy_window_and_amount_left(client, world, set
     # it was delivered)
     ends = timezone.localtime(timezone.now() + timedelta(days=14))
     assert response.status_code == 200
-    assert "You can ask within 14 days: from payment for files" in body
+    assert "You can ask for a refund within 14 days: from payment for files" in body
     assert "Shipping is refunded while the item has not shipped." in body
     assert f"{ends:%-d %b %Y}" in body
     assert "$30.00" in body
