@@ -86,6 +86,11 @@ class CartGroup:
     has_printed: bool = False
     free_shipping: bool = False  # the shop's free-over threshold applies
 
+    @property
+    def unshippable(self) -> bool:
+        """A printed line of this shop that cannot go to the chosen country."""
+        return any(line.problem and line.product.kind == "PHYSICAL" for line in self.lines)
+
 
 @dataclass
 class CartView:

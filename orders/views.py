@@ -150,6 +150,7 @@ class OrderDetailView(View):
                 "buyer_view": buyer_view,
                 "refunded_cents": (refunded := sum(i.refunded_cents for i in order.items.all())),
                 "paid_net_cents": order.total_cents - refunded,
+                "has_files": any(i.kind == "FILE" for i in order.items.all()),
             },
         )
 

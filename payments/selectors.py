@@ -312,8 +312,10 @@ def reconciliation_rows(*, date_from, date_to) -> list[list]:
     platform = sums(PlatformLedgerEntry.objects.filter(order_id__in=ids), "reason", "currency")
     reasons = SellerBalanceEntry.Reason
     sellers = sums(
+        # Earned net of refunds and disputes; transfers, reversals and the ADJUSTMENT
+        # pairs that move a negative balance between orders are not earnings.
         SellerBalanceEntry.objects.filter(order_id__in=ids).exclude(
-            reason__in=[reasons.TRANSFER, reasons.TRANSFER_REVERSAL]
+            reason__in=[reasons.TRANSFER, reasons.TRANSFER_REVERSAL, reasons.ADJUSTMENT]
         ),
         "currency",
     )
