@@ -203,7 +203,16 @@ def refund_line_initiate(
         currency=item.currency,
         requested_amount_cents=amount,
     )
-    _event(request, f"Refund started by {'staff' if by_staff else 'the seller'}", actor)
+    # The audit entry: who, and (for staff, required) why; StaffActionLog takes these
+    # over when moderation lands.
+    _event(
+        request,
+        f"Refund started by {'staff' if by_staff else 'the seller'}"
+        + (f": {note.strip()}" if note.strip() else ""),
+        actor,
+        amount_cents=amount,
+        reason=note.strip()[:300],
+    )
     return _approve_locked(request, actor=actor, amount_cents=amount, note=note)
 
 
