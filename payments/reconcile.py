@@ -23,6 +23,12 @@ from payments.models import (
     SellerBalanceEntry,
     SellerTransfer,
     SellerTransferReversal,
+    StripeEvent,
+)
+
+PAYMENT_EVENT_TYPES = (
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
 )
 
 
@@ -123,6 +129,26 @@ def reconcile(*, order_ids: list[int] | None = None) -> Reconciliation:
 
     def open_item(order_id: int, seller_id: int | None, problem: str) -> None:
         report.open_items.append(Drift(order_id, seller_id, problem))
+
+    # A payment event that failed for good is money Stripe may hold for an order we know
+    # nothing of yet: listed until a replay processes it.
+    for event in StripeEvent.objects.filter(
+        status=StripeEvent.Status.FAILED, type__in=PAYMENT_EVENT_TYPES
+    ).order_by("pk"):
+        obj = (event.payload.get("data") or {}).get("object") or {}
+        raw = (obj.get("metadata") or {}).get("order_id") or obj.get("client_reference_id")
+        try:
+            order_id = int(raw)
+        except (TypeError, ValueError):
+            order_id = 0
+        if order_ids is None or order_id in order_ids:
+            open_item(
+                order_id,
+                None,
+                f"payment event {event.stripe_event_id} ({event.type}) failed: "
+                f"{event.last_error.splitlines()[0] if event.last_error else 'no error kept'} "
+                "— replay it (stripe_events_replay)",
+            )
 
     for order in orders.prefetch_related("items").order_by("pk"):
         report.checked += 1

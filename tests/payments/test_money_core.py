@@ -690,3 +690,26 @@ def test_the_platform_margin_of_an_order_is_readable(healthy):
         "margin_cents": fee - stripe_fee,
     }
     assert Order.objects.get(pk=order.pk).amount_charged_cents == order.total_cents
+
+
+def test_a_payment_event_that_failed_for_good_is_listed_until_replayed(
+    django_capture_on_commit_callbacks,
+):
+    # given a payment whose event processing failed (Stripe down while re-fetching)
+    product = _live(price_cents=1500)
+    order = _checkout(product)
+    with mock.patch.object(
+        SimulatorGateway, "retrieve_checkout_session", side_effect=GatewayError("Stripe says no")
+    ):
+        _pay(order, django_capture_on_commit_callbacks)
+    row = StripeEvent.objects.get(type="checkout.session.completed")
+    assert row.status == "FAILED"
+    # then reconciliation lists it for the order, to be replayed
+    report = reconcile()
+    assert [i.order_id for i in report.open_items] == [order.pk]
+    assert report.open_items[0].problem.startswith(f"payment event {row.stripe_event_id}")
+    # and once replayed, the order is paid and nothing is left open
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("stripe_events_replay", f"--id={row.pk}")
+    assert Order.objects.get(pk=order.pk).status == "PAID"
+    assert reconcile().open_items == []
