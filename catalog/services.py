@@ -273,6 +273,26 @@ def product_publish(*, product: Product) -> Product:
     return product
 
 
+@transaction.atomic
+def product_take_down(*, product: Product, reason: str) -> Product:
+    """Staff hide a listing from everyone but its seller and staff, whatever its status,
+    with the reason its seller reads on the listing. Taking down a listing that is
+    already down only updates the reason (its `taken_down_at` stays the first one)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApplicationError("Give a reason: the seller reads it on their listing.")
+    max_length = Product._meta.get_field("takedown_reason").max_length
+    if len(reason) > max_length:
+        raise ApplicationError(f"Keep the reason under {max_length} characters.")
+    product = _lock_listing(product.pk)
+    if not product.is_taken_down:
+        product.is_taken_down = True
+        product.taken_down_at = timezone.now()
+    product.takedown_reason = reason
+    product.save(update_fields=["is_taken_down", "taken_down_at", "takedown_reason", "updated_at"])
+    return product
+
+
 def _product_set_status(product: Product, status: str) -> Product:
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=product.pk)
@@ -530,6 +550,7 @@ __all__ = [
     "product_image_remove",
     "product_publish",
     "product_publish_checklist",
+    "product_take_down",
     "product_unpublish",
     "product_update",
     "publish_checklist",

@@ -52,4 +52,9 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Report {self.pk} ({self.get_status_display()})"
+        # "Spam report by bob@… on Ada's 4★ review of “Planter” (Open)"; admin lists
+        # select_related the review's product and author and the reporter.
+        return (
+            f"{self.get_reason_display()} report by {self.reporter} on the "
+            f"{self.review} ({self.get_status_display()})"
+        )
