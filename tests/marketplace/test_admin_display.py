@@ -67,9 +67,8 @@ def test_an_order_in_the_admin_shows_amounts_and_the_fee_rate(staff_client):
     assert _readonly(html, "Total") == "$12.50"
     assert _readonly(html, "Subtotal") == "$12.50"
     assert _readonly(html, "Fee rate") == "10.00%"
-    assert _cell(html, "marketplace_fee") == "$1.25"
+    assert _cell(html, "fee") == "$1.25 (10.00%)"
     assert _cell(html, "seller_net") == "$11.25"
-    assert _cell(html, "fee_rate") == "10.00%"
     assert '<td class="field-total">$12.50</td>' in listing
     assert "Total cents" not in html and "Fee bps" not in html
 
