@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -13,7 +16,18 @@ from catalog.models import (
     ShippingRate,
     Tag,
 )
+from catalog.services import product_take_down
+from marketplace.exceptions import ApplicationError
 from marketplace.templatetags.money import format_money
+
+
+class TakeDownForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        max_length=Product._meta.get_field("takedown_reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Required. Each seller reads it on their listing, so write it for them.",
+    )
 
 
 class ProductImageInline(admin.TabularInline):
@@ -97,6 +111,40 @@ class ProductAdmin(admin.ModelAdmin):
     ]
     exclude = ["price_cents"]  # read-only, shown as `price`
     inlines = [ProductImageInline, DigitalAssetInline]
+    actions = ["take_down"]
+
+    @admin.action(description="Take down selected listings (with a reason)", permissions=["change"])
+    def take_down(self, request, queryset):
+        """Intermediate page first; only its POST with `apply` and a reason takes the
+        listings down (catalog.services.product_take_down)."""
+        form = TakeDownForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            done = 0
+            for product in queryset:
+                try:
+                    product_take_down(product=product, reason=form.cleaned_data["reason"])
+                except ApplicationError as exc:
+                    self.message_user(request, f"“{product}”: {exc.message}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                self.message_user(request, f"{done} listing(s) taken down.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Take down listings",
+            "opts": self.model._meta,
+            "products": queryset.select_related("seller"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "take_down",
+        }
+        return TemplateResponse(
+            request,
+            "admin/catalog/product/take_down_confirmation.html",
+            context,
+            status=400 if form.is_bound else 200,
+        )
 
     @admin.display(description="price", ordering="price_cents")
     def price(self, obj: Product) -> str:

@@ -396,7 +396,8 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rating}★ on {self.product_id} by {self.author_id}"
+        # Admin lists select_related("product", "author") to keep this one query.
+        return f"{self.rating}★ review of “{self.product.title}” by {self.author}"
 
 
 class ReviewReply(models.Model):

@@ -5,7 +5,7 @@ on a PAID order whose line is not refunded, or downloaded it as a free file. One
 per author and product, editable. `Product.rating_count` / `rating_sum` cache the
 visible reviews: every write that changes them locks the product row and moves them by
 the exact delta with F(), so they never drift (create +1/+rating, edit +0/+(new - old),
-hide -1/-rating, unhide +1/+rating).
+hide -1/-rating, unhide +1/+rating, the author's delete -1/-rating).
 
 What a review needs from higher apps reaches it through `catalog.hooks`: the evidence of
 first-hand use (orders: a paid line; downloads: a free download), the report form and
@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Sum
 
 from catalog import hooks
 from catalog.models import Product, Review, ReviewReply
@@ -28,7 +29,13 @@ from marketplace.models import User
 from marketplace.selectors import user_has_verified_email
 
 REVIEW_REQUEST_DEFAULT_DELAY_SECONDS = 7 * 24 * 3600
-REVIEWS_SHOWN = 50
+REVIEWS_PER_PAGE = 10
+# ?review_sort= values, in the order the page offers them; ties go newest first.
+REVIEW_SORTS = {
+    "newest": ("Newest", ("-created_at", "-id")),
+    "highest": ("Highest rated", ("-rating", "-created_at", "-id")),
+    "lowest": ("Lowest rated", ("rating", "-created_at", "-id")),
+}
 REPLY_MIN_LENGTH = 2
 
 
@@ -146,6 +153,27 @@ def review_set_hidden(*, review: Review, hidden: bool) -> Review:
 
 
 @transaction.atomic
+def review_delete(*, review: Review, author: User) -> None:
+    """The author deletes their own review (and the seller's reply to it); a visible
+    one leaves the aggregates by its exact delta, under the product row lock.
+
+    A review our moderators hid cannot be deleted: deleting it would let its author
+    write a fresh, visible one in its place.
+    """
+    _lock_product(review.product_id)
+    review = Review.objects.select_for_update().filter(pk=review.pk).first()
+    if review is None or review.author_id != author.pk:
+        raise ApplicationError("You can only delete your own review.")
+    if review.is_hidden:
+        raise ApplicationError(
+            "Our moderators removed this review; it is no longer shown or counted."
+        )
+    product_id, rating = review.product_id, review.rating
+    review.delete()
+    _adjust_rating(product_id, count=-1, total=-rating)
+
+
+@transaction.atomic
 def product_rating_recount(*, product_id: int) -> tuple[int, int]:
     """Recompute `rating_count`/`rating_sum` from the visible reviews (ops repair; the
     services above keep them exact). Returns the new (count, sum)."""
@@ -226,15 +254,56 @@ def _decorate(review: Review) -> Review:
     return review
 
 
-def reviews_for_product(product: Product, *, limit: int = REVIEWS_SHOWN) -> list[Review]:
-    """The newest visible reviews of `product` with author and seller reply, in one
-    query; each carries `author_display`, `was_edited` and `public_reply`."""
-    reviews = (
+def _visible_reviews(product: Product, *, sort: str = "newest"):
+    order = REVIEW_SORTS.get(sort, REVIEW_SORTS["newest"])[1]
+    return (
         Review.objects.filter(product=product, is_hidden=False)
         .select_related("author", "reply")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by(*order)
     )
+
+
+def reviews_for_product(
+    product: Product, *, sort: str = "newest", limit: int | None = None
+) -> list[Review]:
+    """The visible reviews of `product` in `sort` order (see REVIEW_SORTS), with author
+    and seller reply, in one query; each carries `author_display`, `was_edited` and
+    `public_reply`."""
+    reviews = _visible_reviews(product, sort=sort)
+    if limit is not None:
+        reviews = reviews[:limit]
     return [_decorate(review) for review in reviews]
+
+
+def reviews_page(
+    product: Product, *, sort: str = "newest", page=1, per_page: int = REVIEWS_PER_PAGE
+) -> Page:
+    """One page of `reviews_for_product`. A page number past the end gives the last
+    page, anything not a number the first (Paginator.get_page)."""
+    paginator = Paginator(_visible_reviews(product, sort=sort), per_page)
+    result = paginator.get_page(page)
+    result.object_list = [_decorate(review) for review in result.object_list]
+    return result
+
+
+def review_distribution(product: Product) -> list[dict]:
+    """How many visible reviews gave each rating, 5★ first: [{stars, count, percent}]
+    (percent of the visible reviews, rounded, for the bars). One query."""
+    counts = Review.objects.filter(product=product, is_hidden=False).aggregate(
+        **{
+            f"s{stars}": Count("pk", filter=Q(rating=stars))
+            for stars in range(Review.RATING_MAX, Review.RATING_MIN - 1, -1)
+        }
+    )
+    total = sum(counts.values())
+    return [
+        {
+            "stars": stars,
+            "count": counts[f"s{stars}"],
+            "percent": round(100 * counts[f"s{stars}"] / total) if total else 0,
+        }
+        for stars in range(Review.RATING_MAX, Review.RATING_MIN - 1, -1)
+    ]
 
 
 def review_get_for_author(*, product: Product, author: User) -> Review | None:
@@ -248,11 +317,12 @@ def review_get_for_author(*, product: Product, author: User) -> Review | None:
     )
 
 
-def product_reviews_context(*, product: Product, user: User) -> dict:
+def product_reviews_context(*, product: Product, user: User, sort: str = "newest", page=1) -> dict:
     """What the product page's reviews section and save buttons need; merge it into
     ProductDetailView's context. Each review carries what `user` may do with it:
     `can_reply` (the listing's seller), `can_report` (anyone signed in but its author)
-    and `is_reported` (they already have an open report of it)."""
+    and `is_reported` (they already have an open report of it). `sort` (a REVIEW_SORTS
+    key; anything else is "newest") and `page` pick the page of reviews shown."""
     from catalog.favorites import save_buttons_state
 
     verified = user_has_verified_email(user) if user.is_authenticated else False
@@ -263,7 +333,10 @@ def product_reviews_context(*, product: Product, user: User) -> dict:
     reports = hooks.review_reports(product=product, user=user)  # moderation's, if installed
     reported = reports.reported_review_ids if reports else frozenset()
     is_seller = user.is_authenticated and product.seller_id == user.pk
-    reviews = reviews_for_product(product)
+    if sort not in REVIEW_SORTS:
+        sort = "newest"
+    page_obj = reviews_page(product, sort=sort, page=page)
+    reviews = page_obj.object_list
     for review in reviews:
         review.can_reply = is_seller
         review.can_report = (
@@ -273,6 +346,10 @@ def product_reviews_context(*, product: Product, user: User) -> dict:
     average = product.rating_average
     return {
         "reviews": reviews,
+        "reviews_page": page_obj,
+        "review_sort": sort,
+        "review_sorts": [(key, label) for key, (label, _) in REVIEW_SORTS.items()],
+        "review_distribution": review_distribution(product) if product.rating_count else [],
         "review_eligibility": eligibility.reason,
         "my_review": my_review,
         "review_stars": int(average + 0.5) if average is not None else 0,

@@ -190,8 +190,18 @@ def product_update(
 
     A published listing stays published only while it still passes the checklist.
     """
+    if values.get("price_cents") == 0:  # may become free: the cap's lock, seller first
+        User.objects.select_for_update().filter(pk=product.seller_id).first()
     product = Product.objects.select_for_update().get(pk=product.pk)
+    was_free = product.is_free
     _apply_fields(product, values)
+    if (
+        product.status == Product.Status.PUBLISHED
+        and product.is_file
+        and product.is_free
+        and not was_free
+    ):
+        _check_free_listing_cap(product, action="update")
     if slug is not None:
         slug = slugify(slug)[:140]
         if not slug:
@@ -215,6 +225,29 @@ def product_update(
     return product
 
 
+def _check_free_listing_cap(product: Product, *, action: str) -> None:
+    """Refuse when `product`, a free file, would go live past SiteConfig's free listing
+    cap. The caller holds the seller's row lock (taken before the product's, as
+    `product_publish` does), so two requests cannot both slip under the cap."""
+    cap = site_config_get().free_listing_cap
+    live_free = (
+        Product.objects.filter(
+            seller_id=product.seller_id,
+            kind=Product.Kind.FILE,
+            price_cents=0,
+            status=Product.Status.PUBLISHED,
+        )
+        .exclude(pk=product.pk)
+        .count()
+    )
+    if live_free >= cap:
+        what = "publish this one" if action == "publish" else "make this one free"
+        raise ApplicationError(
+            f"You already have {live_free} free listings published, the most allowed is "
+            f"{cap}, so you cannot {what}. Archive a free listing, or keep a price on this one."
+        )
+
+
 @transaction.atomic
 def product_publish(*, product: Product) -> Product:
     """DRAFT or ARCHIVED → PUBLISHED, if the checklist passes and, for a free file, the
@@ -233,25 +266,30 @@ def product_publish(*, product: Product) -> Product:
     if not checklist.ok:
         raise ApplicationError("Not ready to publish: " + "; ".join(checklist.missing) + ".")
     if product.is_file and product.is_free:
-        cap = site_config_get().free_listing_cap
-        live_free = (
-            Product.objects.filter(
-                seller_id=product.seller_id,
-                kind=Product.Kind.FILE,
-                price_cents=0,
-                status=Product.Status.PUBLISHED,
-            )
-            .exclude(pk=product.pk)
-            .count()
-        )
-        if live_free >= cap:
-            raise ApplicationError(
-                f"You already have {live_free} free listings published, the most allowed is "
-                f"{cap}. Archive one, or set a price for this one."
-            )
+        _check_free_listing_cap(product, action="publish")
     product.status = Product.Status.PUBLISHED
     product.published_at = product.published_at or timezone.now()
     product.save(update_fields=["status", "published_at", "updated_at"])
+    return product
+
+
+@transaction.atomic
+def product_take_down(*, product: Product, reason: str) -> Product:
+    """Staff hide a listing from everyone but its seller and staff, whatever its status,
+    with the reason its seller reads on the listing. Taking down a listing that is
+    already down only updates the reason (its `taken_down_at` stays the first one)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApplicationError("Give a reason: the seller reads it on their listing.")
+    max_length = Product._meta.get_field("takedown_reason").max_length
+    if len(reason) > max_length:
+        raise ApplicationError(f"Keep the reason under {max_length} characters.")
+    product = _lock_listing(product.pk)
+    if not product.is_taken_down:
+        product.is_taken_down = True
+        product.taken_down_at = timezone.now()
+    product.takedown_reason = reason
+    product.save(update_fields=["is_taken_down", "taken_down_at", "takedown_reason", "updated_at"])
     return product
 
 
@@ -512,6 +550,7 @@ __all__ = [
     "product_image_remove",
     "product_publish",
     "product_publish_checklist",
+    "product_take_down",
     "product_unpublish",
     "product_update",
     "publish_checklist",

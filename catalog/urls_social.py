@@ -8,6 +8,7 @@ app_name = "social"
 urlpatterns = [
     path("products/<id:product_pk>/review/", views.ReviewEditView.as_view(), name="review-edit"),
     path("reviews/<id:review_pk>/reply/", views.ReviewReplyView.as_view(), name="review-reply"),
+    path("reviews/<id:review_pk>/delete/", views.ReviewDeleteView.as_view(), name="review-delete"),
     path(
         "products/<id:product_pk>/favorite/",
         views.FavoriteToggleView.as_view(),

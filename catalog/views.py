@@ -142,7 +142,12 @@ class ProductDetailView(View):
                 and hooks.product_file_purchased(product=product, user=request.user),
                 "seller_profile": seller_profile,
                 "spec_rows": product_spec_rows(product),
-                **product_reviews_context(product=product, user=request.user),
+                **product_reviews_context(
+                    product=product,
+                    user=request.user,
+                    sort=request.GET.get("review_sort", "newest"),
+                    page=request.GET.get("review_page", 1),
+                ),
                 "more_like_this": annotate_trending_badge(
                     annotate_buyability(products_like(product), user=request.user)
                 ),

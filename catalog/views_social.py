@@ -21,6 +21,7 @@ from catalog.favorites import (
 )
 from catalog.models import Product, Review, ReviewReply
 from catalog.reviews import (
+    review_delete,
     review_eligibility,
     review_get_for_author,
     review_reply_upsert,
@@ -130,6 +131,26 @@ class ReviewEditView(VerifiedEmailRequiredMixin, View):
                 )
                 return redirect(product.get_absolute_url() + "#reviews")
         return self._render(request, product, mine, form, status=400)
+
+
+class ReviewDeleteView(VerifiedEmailRequiredMixin, View):
+    """POST: the author deletes their own review. Anyone else's review is a 404."""
+
+    def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
+        review = (
+            Review.objects.select_related("product")
+            .filter(pk=review_pk, author=request.user)
+            .first()
+        )
+        if review is None:
+            raise Http404("No such review.")
+        try:
+            review_delete(review=review, author=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Your review was deleted.")
+        return redirect(review.product.get_absolute_url() + "#reviews")
 
 
 class ReviewReplyView(SellerRequiredMixin, View):

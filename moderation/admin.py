@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils.text import Truncator
 
 from catalog.models import Review
 from catalog.reviews import review_set_hidden
@@ -12,10 +13,24 @@ class ReportAdmin(admin.ModelAdmin):
     """The staff queue of reported reviews. Resolve with the actions, which call
     moderation.services (so the product's rating stays exact)."""
 
-    list_display = ("id", "status", "reason", "review", "reporter", "created_at", "resolved_by")
+    list_display = (
+        "id",
+        "status",
+        "reason",
+        "product",
+        "review_summary",
+        "reporter",
+        "created_at",
+        "resolved_by",
+    )
     list_filter = ("status", "reason")
-    search_fields = ("review__body", "reporter__email", "review__author__email")
-    list_select_related = ("review", "reporter", "resolved_by")
+    search_fields = (
+        "review__body",
+        "review__product__title",
+        "reporter__email",
+        "review__author__email",
+    )
+    list_select_related = ("review__product", "review__author", "reporter", "resolved_by")
     raw_id_fields = ("review", "reporter", "resolved_by")
     readonly_fields = (
         "review",
@@ -28,6 +43,22 @@ class ReportAdmin(admin.ModelAdmin):
         "resolved_by",
     )
     actions = ("hide_reviews", "dismiss_reports")
+
+    @admin.display(description="product", ordering="review__product__title")
+    def product(self, obj: Report) -> str:
+        return obj.review.product.title
+
+    @admin.display(description="reported review")
+    def review_summary(self, obj: Report) -> str:
+        review = obj.review
+        return f"{review.rating}★ by {review.author}: “{Truncator(review.body).chars(60)}”"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("review__product", "review__author", "reporter", "resolved_by")
+        )
 
     # Read-only rows: a report changes only through the actions (the service).
     def has_add_permission(self, request) -> bool:
@@ -59,7 +90,7 @@ class ReportAdmin(admin.ModelAdmin):
 class ReviewAdmin(admin.ModelAdmin):
     """Reviews are the buyers' words: staff only hide or restore them (via the service)."""
 
-    list_display = ("id", "product", "author", "rating", "is_verified_purchase", "is_hidden")
+    list_display = ("id", "product", "author", "stars", "is_verified_purchase", "is_hidden")
     list_filter = ("is_hidden", "rating", "is_verified_purchase")
     search_fields = ("body", "product__title", "author__email")
     list_select_related = ("product", "author")
@@ -76,6 +107,13 @@ class ReviewAdmin(admin.ModelAdmin):
         "updated_at",
     )
     actions = ("hide", "unhide")
+
+    @admin.display(description="rating", ordering="rating")
+    def stars(self, obj: Review) -> str:
+        return f"{obj.rating}★"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product", "author")
 
     # Deleting or editing here would skip the service and break the product's rating.
     def has_add_permission(self, request) -> bool:

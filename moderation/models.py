@@ -52,4 +52,9 @@ class Report(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Report {self.pk} ({self.get_status_display()})"
+        # "Spam or advertising report by bob@… on the 4★ review of “Planter” by ada@…
+        # (Open)"; admin lists select_related the review's product and author.
+        return (
+            f"{self.get_reason_display()} report by {self.reporter} on the "
+            f"{self.review} ({self.get_status_display()})"
+        )

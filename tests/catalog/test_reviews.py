@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from catalog.models import Product, Review, ReviewReply
 from catalog.reviews import (
+    REVIEWS_PER_PAGE,
     product_rating_recount,
     product_reviews_context,
+    review_delete,
+    review_distribution,
     review_eligibility,
     review_reply_upsert,
     review_request_schedule,
@@ -22,6 +25,7 @@ from catalog.reviews import (
     review_set_hidden,
     review_upsert,
     reviews_for_product,
+    reviews_page,
 )
 from catalog.tasks_social import review_request_send_task
 from config.urls import urlpatterns as root_urlpatterns
@@ -433,6 +437,130 @@ def test_each_review_says_what_the_viewer_may_do_with_it():
         request=request,
     )
     assert html.count("Send report") == 1 and html.count("review__reported") == 1
+
+
+# --- reading: distribution, sort, pages; the author's delete ------------------------
+def _reviews_with_ratings(product, ratings):
+    """Visible reviews with `ratings`, the first the oldest (a day apart), written
+    directly (the eligibility rules are tested above); the aggregates recounted."""
+    now = timezone.now()
+    made = []
+    for age, rating in enumerate(reversed(ratings)):
+        review = Review.objects.create(
+            product=product, author=UserFactory(), rating=rating, body=BODY
+        )
+        Review.objects.filter(pk=review.pk).update(
+            created_at=now - timezone.timedelta(days=age), updated_at=now
+        )
+        made.append(review)
+    product_rating_recount(product_id=product.pk)
+    return list(reversed(made))  # oldest first, as given
+
+
+def test_the_rating_distribution_counts_each_star_of_the_visible_reviews():
+    product = _product()
+    reviews = _reviews_with_ratings(product, [5, 5, 5, 4, 2, 1, 1])
+    review_set_hidden(review=reviews[0], hidden=True)  # a hidden 5★ does not count
+    rows = review_distribution(product)
+    assert [(r["stars"], r["count"], r["percent"]) for r in rows] == [
+        (5, 2, 33),
+        (4, 1, 17),
+        (3, 0, 0),
+        (2, 1, 17),
+        (1, 2, 33),
+    ]
+    assert review_distribution(_product())[0] == {"stars": 5, "count": 0, "percent": 0}
+
+
+def test_each_sort_order_is_exact_with_newest_first_on_ties():
+    product = _product()
+    r = _reviews_with_ratings(product, [3, 5, 1, 5, 3])  # r[4] is the newest
+
+    def order(sort):
+        return [x.pk for x in reviews_for_product(product, sort=sort)]
+
+    assert order("newest") == [r[4].pk, r[3].pk, r[2].pk, r[1].pk, r[0].pk]
+    assert order("highest") == [r[3].pk, r[1].pk, r[4].pk, r[0].pk, r[2].pk]
+    assert order("lowest") == [r[2].pk, r[4].pk, r[0].pk, r[3].pk, r[1].pk]
+    assert order("bogus") == order("newest")
+
+
+def test_review_pages_have_exact_boundaries():
+    product = _product()
+    r = _reviews_with_ratings(product, [4] * (REVIEWS_PER_PAGE + 1))
+    first = reviews_page(product, page=1)
+    second = reviews_page(product, page=2)
+    assert len(first.object_list) == REVIEWS_PER_PAGE and first.has_next()
+    assert [x.pk for x in second.object_list] == [r[0].pk]  # the oldest, alone
+    assert not second.has_next() and second.start_index() == REVIEWS_PER_PAGE + 1
+    assert reviews_page(product, page=99).number == 2  # past the end: the last page
+    assert reviews_page(product, page="x").number == 1
+    exactly_one_page = _product()
+    _reviews_with_ratings(exactly_one_page, [4] * REVIEWS_PER_PAGE)
+    assert not reviews_page(exactly_one_page).has_other_pages()
+
+
+def test_the_product_page_shows_bars_sort_links_and_pages(client):
+    product = _product()
+    r = _reviews_with_ratings(product, [1] + [5] * REVIEWS_PER_PAGE)
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert "rating-bars" in page and "Sort reviews" in page
+    assert f"Reviews 1–{REVIEWS_PER_PAGE} of {REVIEWS_PER_PAGE + 1}" in page
+    assert f'id="review-{r[0].pk}"' not in page  # the oldest is on page 2
+    assert "review_page=2" in page
+    lowest = client.get(product.get_absolute_url() + "?review_sort=lowest").content.decode()
+    assert f'id="review-{r[0].pk}"' in lowest
+    second = client.get(
+        product.get_absolute_url() + "?review_sort=newest&review_page=2"
+    ).content.decode()
+    assert f'id="review-{r[0].pk}"' in second and "Newer page" in second
+
+
+def test_a_buyer_deletes_their_own_review_and_the_aggregates_stay_exact(client):
+    # given two reviews with a reply on one
+    product = _product()
+    ada, bob = _buyer_of(product), _buyer_of(product)
+    adas = review_upsert(product=product, author=ada, rating=5, body=BODY)
+    review_upsert(product=product, author=bob, rating=2, body=BODY)
+    review_reply_upsert(review=adas, seller=product.seller, body="Thanks a lot!")
+    assert _aggregates(product) == (2, 7)
+    # when bob tries to delete ada's review, and the seller does
+    for other in (bob, product.seller):
+        client.force_login(other)
+        response = client.post(reverse("social:review-delete", args=[adas.pk]))
+        assert response.status_code == 404
+    assert Review.objects.filter(pk=adas.pk).exists()
+    with pytest.raises(ApplicationError, match="only delete your own"):
+        review_delete(review=adas, author=bob)
+    # when ada deletes hers
+    client.force_login(ada)
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert "Delete your review" in page
+    response = client.post(reverse("social:review-delete", args=[adas.pk]))
+    # then it and its reply are gone, the aggregates lost exactly 1 and 5
+    assert response.status_code == 302 and response["Location"].endswith("#reviews")
+    assert not Review.objects.filter(pk=adas.pk).exists()
+    assert not ReviewReply.objects.filter(review_id=adas.pk).exists()
+    assert _aggregates(product) == (1, 2)
+    assert product_rating_recount(product_id=product.pk) == (1, 2)
+    # and she may write a new one
+    review_upsert(product=product, author=ada, rating=3, body=BODY)
+    assert _aggregates(product) == (2, 5)
+    assert client.post(reverse("social:review-delete", args=[adas.pk])).status_code == 404
+    assert client.get(reverse("social:review-delete", args=[adas.pk])).status_code == 405
+
+
+def test_a_hidden_review_cannot_be_deleted_to_write_a_fresh_one(client):
+    product = _product()
+    ada = _buyer_of(product)
+    adas = review_upsert(product=product, author=ada, rating=1, body=BODY)
+    review_set_hidden(review=adas, hidden=True)
+    client.force_login(ada)
+    assert "Delete your review" not in client.get(product.get_absolute_url()).content.decode()
+    response = client.post(reverse("social:review-delete", args=[adas.pk]), follow=True)
+    assert "Our moderators removed this review" in response.content.decode()
+    assert Review.objects.filter(pk=adas.pk, is_hidden=True).exists()
+    assert _aggregates(product) == (0, 0)
 
 
 # --- review-request email ----------------------------------------------------------

@@ -17,7 +17,7 @@ from tests.catalog.factories import (
     make_ready,
     shipping_profile,
 )
-from tests.factories import UserFactory
+from tests.factories import SellerProfileFactory, UserFactory
 from tests.images import image_bytes, jpeg_with_gps, upload
 from tests.mesh_files import obj_text
 
@@ -113,6 +113,110 @@ def test_the_free_listing_cap_is_enforced_on_publish():
     services.product_archive(product=live_free.first())
     services.product_publish(product=third)
     assert Product.objects.get(pk=third.pk).status == Product.Status.PUBLISHED
+
+
+def _set_free_cap(cap: int) -> None:
+    from django.core.cache import cache
+
+    SiteConfig.objects.update_or_create(pk=1, defaults={"free_listing_cap": cap})
+    cache.clear()  # site_config_get reads through the cache
+
+
+def _seller_at_the_free_cap(cap: int = 1):
+    """A Stripe-ready seller with a shop, `cap` free files live and the cap at `cap`."""
+    _set_free_cap(cap)
+    seller = UserFactory()
+    SellerProfileFactory(user=seller)
+    make_ready(seller)
+    for _ in range(cap):
+        services.product_publish(
+            product=ProductFactory(seller=seller, price_cents=0, complete=True)
+        )
+    return seller
+
+
+def test_a_published_paid_file_cannot_be_edited_to_free_past_the_cap():
+    # given a seller at the cap with a published paid file
+    seller = _seller_at_the_free_cap()
+    paid = services.product_publish(product=ProductFactory(seller=seller, complete=True))
+    # when they edit it to price 0 (and a new title in the same save)
+    with pytest.raises(ApplicationError, match="the most allowed is 1, so you cannot make"):
+        services.product_update(product=paid, price_cents=0, title="Now free")
+    # then nothing of that edit is saved
+    paid.refresh_from_db()
+    assert (paid.price_cents, paid.title, paid.status) == (500, paid.title, "PUBLISHED")
+    assert paid.title != "Now free"
+
+
+def test_editing_to_free_is_fine_under_the_cap_and_on_a_draft():
+    seller = _seller_at_the_free_cap()
+    # a draft may become free: the cap is checked when it is published
+    draft = ProductFactory(seller=seller, complete=True)
+    assert services.product_update(product=draft, price_cents=0).price_cents == 0
+    with pytest.raises(ApplicationError, match="the most allowed is 1"):
+        services.product_publish(product=draft)
+    # an already-free listing keeps being editable even once the cap was lowered
+    _set_free_cap(0)
+    live_free = Product.objects.get(seller=seller, status="PUBLISHED")
+    assert services.product_update(product=live_free, title="Renamed").title == "Renamed"
+    # under the cap, a published paid file may become free
+    _set_free_cap(5)
+    paid = services.product_publish(product=ProductFactory(seller=seller, complete=True))
+    assert services.product_update(product=paid, price_cents=0).price_cents == 0
+
+
+def test_the_seller_edit_form_shows_the_cap_refusal_and_saves_nothing(client):
+    seller = _seller_at_the_free_cap()
+    paid = services.product_publish(product=ProductFactory(seller=seller, complete=True))
+    client.force_login(seller)
+    from catalog.forms import ListingForm
+
+    data = {k: ("" if v is None else v) for k, v in ListingForm.initial_from(paid).items()}
+    data.update({"category": paid.category_id, "supports_needed": "unknown", "price": "0"})
+    response = client.post(f"/seller/listings/{paid.pk}/edit/", data, follow=True)
+    assert "the most allowed is 1" in response.content.decode()
+    paid.refresh_from_db()
+    assert paid.price_cents == 500
+
+
+def test_a_duplicate_of_a_free_listing_is_a_draft_and_its_publish_respects_the_cap():
+    seller = _seller_at_the_free_cap()
+    live_free = Product.objects.get(seller=seller, status="PUBLISHED")
+    copy = services.product_duplicate(product=live_free)
+    assert (copy.status, copy.price_cents) == ("DRAFT", 0)
+    with pytest.raises(ApplicationError, match="the most allowed is 1, so you cannot publish"):
+        services.product_publish(product=copy)
+    assert Product.objects.get(pk=copy.pk).status == "DRAFT"
+
+
+def test_republishing_an_archived_free_listing_respects_the_cap():
+    # given a free listing archived, and another free one published in its slot
+    seller = _seller_at_the_free_cap()
+    first = Product.objects.get(seller=seller, status="PUBLISHED")
+    services.product_archive(product=first)
+    services.product_publish(product=ProductFactory(seller=seller, price_cents=0, complete=True))
+    # when the archived one is republished, it is refused and stays archived
+    with pytest.raises(ApplicationError, match="the most allowed is 1"):
+        services.product_publish(product=first)
+    assert Product.objects.get(pk=first.pk).status == "ARCHIVED"
+    # as is unpublish-then-publish
+    services.product_unpublish(product=first)
+    with pytest.raises(ApplicationError, match="the most allowed is 1"):
+        services.product_publish(product=first)
+
+
+def test_staff_cannot_make_a_listing_free_or_live_in_the_admin(admin_client):
+    # the admin's product form has no price, kind or status: those go through services
+    from django.contrib import admin as django_admin
+
+    from catalog.admin import ProductAdmin
+
+    product = ProductFactory(complete=True)
+    model_admin = ProductAdmin(Product, django_admin.site)
+    request = admin_client.get("/admin/").wsgi_request
+    fields = model_admin.get_form(request, product).base_fields
+    assert not {"price_cents", "status", "kind", "seller"} & set(fields)
+    assert admin_client.get(f"/admin/catalog/product/{product.pk}/change/").status_code == 200
 
 
 def test_a_taken_down_listing_cannot_be_published():
