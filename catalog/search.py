@@ -428,10 +428,12 @@ def cents_from_text(value: Decimal | None) -> int | None:
 
 def home_trending(*, limit: int) -> list[Product]:
     """The home page's Trending row: staff-pinned listings first (by rank), then the
-    highest computed scores above zero."""
+    highest computed scores above zero. A printed item with none in stock is left out of
+    this showcase row (browse still lists it, marked "Out of stock" on its card)."""
     qs = (
         product_queryset_public()
         .filter(Q(trending_override_rank__isnull=False) | Q(trending_score__gt=0))
+        .exclude(kind=Product.Kind.PHYSICAL, stock_quantity__lt=1)
         .annotate(rating_avg=rating_average_expression())
         .order_by(*trending_order())
     )

@@ -252,3 +252,16 @@ def test_postgres_search_tolerates_a_typo_and_ranks_title_over_description(clien
     ]
     suggestions = client.get(reverse("catalog:search-suggest"), {"q": "planer"}).json()
     assert "Self-Watering Planter" in suggestions["suggestions"]
+
+
+def test_an_out_of_stock_printed_item_leaves_the_home_trending_row_but_browse_marks_it(client):
+    hot = _live(title="Hot Print", physical=True)
+    gone = _live(title="Sold Out Print", physical=True)
+    _events(hot, "ADD_TO_CART", 3)
+    _events(gone, "ADD_TO_CART", 5)
+    trending_recompute()
+    Product.objects.filter(pk=gone.pk).update(stock_quantity=0)
+    home = client.get("/")
+    assert [p.title for p in home.context["trending_products"]] == ["Hot Print"]
+    browse = {p.title: p for p in client.get(BROWSE, {"sort": "trending"}).context["products"]}
+    assert browse["Sold Out Print"].cannot_buy_reason == "Out of stock."
