@@ -445,6 +445,8 @@ def home_new(*, limit: int) -> list[Product]:
     return list(product_browse(filters=BrowseFilters(sort="new")).products[:limit])
 
 
-def home_top_rated(*, limit: int) -> list[Product]:
-    """The home page's Top Rated row, by the same rule as the Top Rated sort."""
-    return list(product_browse(filters=BrowseFilters(sort="top")).products[:limit])
+def home_top_rated(*, limit: int) -> tuple[list[Product], list[str]]:
+    """The home page's Top Rated row, by the same rule as the Top Rated sort, and the
+    notices browse shows with it (the fallback banner when few listings qualify)."""
+    result = product_browse(filters=BrowseFilters(sort="top"))
+    return list(result.products[:limit]), result.notices
