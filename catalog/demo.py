@@ -321,18 +321,61 @@ READY_SELLERS = {
 }
 
 
-def _description(title: str, kind: str) -> str:
+MATERIALS = ["PLA", "PETG", "ASA", "Resin"]
+COLOURS = ["Terracotta", "Graphite", "Forest green", "Bone white"]
+
+
+def _material(title: str, category_slug: str, index: int) -> str:
+    """The material a title names (e.g. "(ASA)"), resin for miniatures, else a rotation:
+    the specs never contradict the title or the tags."""
+    words = title.replace("(", " ").replace(")", " ").replace(",", " ").split()
+    for material in MATERIALS:
+        if material in words:
+            return material
+    if category_slug.startswith("miniatures"):
+        return "Resin"
+    return MATERIALS[index % len(MATERIALS)]
+
+
+def _colour(title: str, index: int) -> str:
+    for colour in COLOURS:
+        if colour.lower() in title.lower():
+            return colour
+    return COLOURS[index % len(COLOURS)]
+
+
+def _supports_needed(title: str, index: int) -> bool:
+    return "pre-supported" in title.lower() or index % 3 == 0
+
+
+def _description(title: str, kind: str, *, material: str, supports: bool = False) -> str:
     if kind == "FILE":
+        if "pre-supported" in title.lower():
+            supports_line = "- Supports included: the files come pre-supported"
+        elif supports:
+            supports_line = "- Needs supports under the overhangs (tree supports work best)"
+        else:
+            supports_line = "- Prints without supports in the recommended orientation"
+        nozzle = (
+            "- Tested on an MSLA resin printer at 0.05 mm layers"
+            if material == "Resin"
+            else "- Tolerances tuned for a 0.4 mm nozzle"
+        )
         return (
-            f"**{title}** — designed for FDM printers and test-printed before release.\n\n"
-            "- Prints without supports in the recommended orientation\n"
-            "- Tolerances tuned for a 0.4 mm nozzle\n"
+            f"**{title}** — test-printed in {material} before release.\n\n"
+            f"{supports_line}\n"
+            f"{nozzle}\n"
             "- Includes the STL and a short print guide\n\n"
             "Questions? Ask below and I usually answer within a day."
         )
+    build = (
+        "- Printed in resin, cured and cleaned by hand"
+        if material == "Resin"
+        else f"- Printed in {material} with solid walls and 20% gyroid infill for strength"
+    )
     return (
         f"**{title}**, printed to order in my workshop and checked by hand.\n\n"
-        "- Solid walls and 20% gyroid infill for strength\n"
+        f"{build}\n"
         "- Packed in recycled paper\n\n"
         "Colour may vary slightly from the photos."
     )
@@ -404,8 +447,10 @@ def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, std
         for index, (title, category_slug, kind, price, shape, license_) in enumerate(listings):
             if Product.objects.filter(seller=seller, title=title).exists():
                 continue
+            material = _material(title, category_slug, index)
+            supports = _supports_needed(title, index)
             values = {
-                "description": _description(title, kind),
+                "description": _description(title, kind, material=material, supports=supports),
                 "price_cents": price,
                 "size_x_mm": Decimal(60 + 7 * index),
                 "size_y_mm": Decimal(60 + 5 * index),
@@ -414,10 +459,10 @@ def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, std
             if kind == "FILE":
                 values |= {
                     "license": license_,
-                    "print_material": ["PLA", "PETG", "ASA", "Resin"][index % 4],
-                    "layer_height_mm": Decimal("0.20"),
+                    "print_material": material,
+                    "layer_height_mm": Decimal("0.05" if material == "Resin" else "0.20"),
                     "infill_percent": 15 + 5 * (index % 4),
-                    "supports_needed": index % 3 == 0,
+                    "supports_needed": supports,
                     "print_time_minutes": 45 + 25 * index,
                     "bed_min_x_mm": 120,
                     "bed_min_y_mm": 120,
@@ -425,8 +470,8 @@ def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, std
                 }
             else:
                 values |= {
-                    "material": ["PLA", "PETG", "ASA", "Resin"][index % 4],
-                    "colour": ["Terracotta", "Graphite", "Forest green", "Bone white"][index % 4],
+                    "material": material,
+                    "colour": _colour(title, index),
                     "weight_grams": 80 + 40 * index,
                     "stock_quantity": [5, 2, 1, 12][index % 4],
                     "shipping_profile": profile,
@@ -436,7 +481,7 @@ def seed_catalog(*, make_seller_ready: Callable[[User], None] | None = None, std
                 kind=kind,
                 title=title,
                 category=Category.objects.get(slug=category_slug),
-                tags=[shape, category_slug.split("-")[-1], "pla" if index % 2 else "petg"],
+                tags=[shape, category_slug.split("-")[-1], material.lower()],
                 **values,
             )
             slug = product.slug

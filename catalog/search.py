@@ -428,10 +428,12 @@ def cents_from_text(value: Decimal | None) -> int | None:
 
 def home_trending(*, limit: int) -> list[Product]:
     """The home page's Trending row: staff-pinned listings first (by rank), then the
-    highest computed scores above zero."""
+    highest computed scores above zero. A printed item with none in stock is left out of
+    this showcase row (browse still lists it, marked "Out of stock" on its card)."""
     qs = (
         product_queryset_public()
         .filter(Q(trending_override_rank__isnull=False) | Q(trending_score__gt=0))
+        .exclude(kind=Product.Kind.PHYSICAL, stock_quantity__lt=1)
         .annotate(rating_avg=rating_average_expression())
         .order_by(*trending_order())
     )
@@ -443,6 +445,8 @@ def home_new(*, limit: int) -> list[Product]:
     return list(product_browse(filters=BrowseFilters(sort="new")).products[:limit])
 
 
-def home_top_rated(*, limit: int) -> list[Product]:
-    """The home page's Top Rated row, by the same rule as the Top Rated sort."""
-    return list(product_browse(filters=BrowseFilters(sort="top")).products[:limit])
+def home_top_rated(*, limit: int) -> tuple[list[Product], list[str]]:
+    """The home page's Top Rated row, by the same rule as the Top Rated sort, and the
+    notices browse shows with it (the fallback banner when few listings qualify)."""
+    result = product_browse(filters=BrowseFilters(sort="top"))
+    return list(result.products[:limit]), result.notices

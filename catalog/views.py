@@ -68,10 +68,12 @@ class HomeView(TemplateView):
         def cards(queryset):
             return annotate_trending_badge(annotate_buyability(queryset, user=user))
 
+        top_rated, top_rated_notices = home_top_rated(limit=HOME_NEW_LISTINGS)
         return super().get_context_data(
             trending_products=cards(home_trending(limit=HOME_NEW_LISTINGS)),
             latest_products=cards(home_new(limit=HOME_NEW_LISTINGS)),
-            top_rated_products=cards(home_top_rated(limit=HOME_NEW_LISTINGS)),
+            top_rated_products=cards(top_rated),
+            top_rated_notices=top_rated_notices,
             categories=category_tree(),
             **kwargs,
         )
@@ -91,7 +93,9 @@ class ShopDetailView(View):
                 "profile": profile,
                 "seo": shop_seo(request=request, profile=profile),
                 "is_owner": request.user == profile.user,
-                "products": product_list_for_shop(seller=profile.user, user=request.user),
+                "products": annotate_trending_badge(
+                    product_list_for_shop(seller=profile.user, user=request.user)
+                ),
             },
         )
 

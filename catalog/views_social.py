@@ -28,6 +28,7 @@ from catalog.reviews import (
     review_upsert,
 )
 from catalog.selectors import PUBLIC
+from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
@@ -255,5 +256,8 @@ class SavedListView(VerifiedEmailRequiredMixin, View):
         return render(
             request,
             "catalog/favorites.html",
-            {"favorites": saved.favorites, "wishlist": saved.wishlist},
+            {
+                "favorites": annotate_trending_badge(saved.favorites),
+                "wishlist": annotate_trending_badge(saved.wishlist),
+            },
         )

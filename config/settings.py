@@ -307,7 +307,6 @@ ACCOUNT_MAX_EMAIL_ADDRESSES = 2
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Home Craft 3D] "
-ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_PREVENT_ENUMERATION = True
 # ACCOUNT_RATE_LIMITS is left unset on purpose: allauth's defaults (login failures per
 # IP and per account, signup, password reset, email confirm) stay on, backed by the cache.
@@ -323,6 +322,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = False
 if not DEBUG:
     # TLS ends at the load balancer, which sets X-Forwarded-Proto (docs/OPERATIONS.md).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -332,6 +332,9 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is polled by the load balancer over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Links in emails (allauth's confirmation and reset links): https once requests are
+# redirected to HTTPS; http while debugging or on a plain-HTTP local run (scripts/run.sh).
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_SSL_REDIRECT else "http"
 
 # ------------------------------------------------------------------------------
 # Rate limits (django-ratelimit) for our own endpoints

@@ -31,7 +31,11 @@ def _test_settings(settings, tmp_path_factory):
             "OPTIONS": {"location": private, "base_url": None},
         }
         settings.MEDIA_ROOT = media
+        settings.PRIVATE_MEDIA_ROOT = private
     settings.STORAGES = storages
+    # Nothing a test writes lands in var/, which a running `scripts/run.sh` server uses
+    # (its database is var/db.sqlite3; the test database is in memory or test_…).
+    settings.EMAIL_FILE_PATH = tmp_path_factory.mktemp("outbox")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -252,3 +253,57 @@ def test_postgres_search_tolerates_a_typo_and_ranks_title_over_description(clien
     ]
     suggestions = client.get(reverse("catalog:search-suggest"), {"q": "planer"}).json()
     assert "Self-Watering Planter" in suggestions["suggestions"]
+
+
+def test_an_out_of_stock_printed_item_leaves_the_home_trending_row_but_browse_marks_it(client):
+    hot = _live(title="Hot Print", physical=True)
+    gone = _live(title="Sold Out Print", physical=True)
+    _events(hot, "ADD_TO_CART", 3)
+    _events(gone, "ADD_TO_CART", 5)
+    trending_recompute()
+    Product.objects.filter(pk=gone.pk).update(stock_quantity=0)
+    home = client.get("/")
+    assert [p.title for p in home.context["trending_products"]] == ["Hot Print"]
+    browse = {p.title: p for p in client.get(BROWSE, {"sort": "trending"}).context["products"]}
+    assert browse["Sold Out Print"].cannot_buy_reason == "Out of stock."
+
+
+def test_home_top_rated_row_shows_the_browse_fallback_banner(client):
+    SiteConfig.objects.update_or_create(pk=1, defaults={"top_rated_min_reviews": 3})
+    few = _live(title="Few Reviews")
+    Product.objects.filter(pk=few.pk).update(rating_count=1, rating_sum=5)
+    home = client.get("/")
+    banner = product_browse(filters=BrowseFilters(sort="top")).notices
+    assert banner and home.context["top_rated_notices"] == banner
+    assert [p.title for p in home.context["top_rated_products"]] == ["Few Reviews"]
+    html = home.content.decode()
+    assert html.count("data-top-rated-fallback") == 1 and banner[0] in html
+    SiteConfig.objects.update_or_create(pk=1, defaults={"top_rated_min_reviews": 1})
+    cache.clear()  # the site configuration is cached
+    assert "data-top-rated-fallback" not in client.get("/").content.decode()
+
+
+def test_the_badge_is_the_same_on_the_shop_page_and_the_saved_page(client):
+    from catalog.models import Favorite, WishlistItem
+    from tests.factories import SellerProfileFactory, UserFactory
+
+    SiteConfig.objects.update_or_create(pk=1, defaults={"trending_top_n": 1})
+    seller = SellerProfileFactory().user
+    first, second = _live(title="First", seller=seller), _live(title="Second", seller=seller)
+    _events(first, "ADD_TO_CART", 2)
+    _events(second, "VIEW", 1)
+    trending_recompute()
+    expected = {"First": True, "Second": False}
+    browse = {p.title: p.trending_badge for p in client.get(BROWSE).context["products"]}
+    shop = client.get(seller.seller_profile.get_absolute_url())
+    assert {p.title: p.trending_badge for p in shop.context["products"]} == browse == expected
+    assert shop.content.decode().count("badge--trending") == 1
+    buyer = UserFactory()
+    for product in (first, second):
+        Favorite.objects.create(user=buyer, product=product)
+        WishlistItem.objects.create(user=buyer, product=product)
+    client.force_login(buyer)
+    saved = client.get(reverse("social:saved"))
+    assert {p.title: p.trending_badge for p in saved.context["favorites"]} == expected
+    assert {p.title: p.trending_badge for p in saved.context["wishlist"]} == expected
+    assert saved.content.decode().count("badge--trending") == 2

@@ -334,3 +334,23 @@ def test_a_printed_item_lists_its_filled_in_details(client):
     assert '<tr><th scope="row">Ships from</th><td>United States of America</td></tr>' in html
     assert '<th scope="row">Material</th>' not in html
     assert '<th scope="row">Weight</th>' not in html
+
+
+def test_seller_listings_page_shows_stock_and_out_of_stock_instead_of_published(client):
+    seller = _seller()
+    ProductFactory(
+        seller=seller, title="Stocked Pot", physical=True, stock_quantity=7, status="PUBLISHED"
+    )
+    ProductFactory(
+        seller=seller, title="Empty Pot", physical=True, stock_quantity=0, status="PUBLISHED"
+    )
+    client.force_login(seller)
+    html = client.get(reverse("catalog:seller-listing-list")).content.decode()
+    rows = {row.split("</th>")[0]: row for row in html.split("<tr>")[2:]}
+    stocked = next(r for r in rows.values() if "Stocked Pot" in r)
+    empty = next(r for r in rows.values() if "Empty Pot" in r)
+    assert 'data-label="Stock">7</td>' in stocked
+    assert "data-out-of-stock" not in stocked and ">Published</span>" in stocked
+    assert "data-out-of-stock" in empty and ">Out of stock</span>" in empty
+    assert ">Published</span>" not in empty and "Ready</span>" not in empty
+    assert "Have at least one in stock" in empty

@@ -5,7 +5,8 @@ verified address, shop), so running it twice leaves exactly one of each. Later
 capabilities add a call to their own app's demo seeding at the end of `handle`.
 
 It lives in analytics, the top layer, because it wires every app's demo seeding
-(marketplace accounts, catalog listings, payments' ready Stripe accounts, engagement).
+(marketplace accounts, catalog listings, payments' ready Stripe accounts, demo orders
+paid on the simulator and the reviews they allow, engagement).
 """
 
 from allauth.account.models import EmailAddress
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from analytics.demo import seed_engagement
+from analytics.demo_reviews import seed_reviews
 from catalog.demo import seed_catalog
 from catalog.models import Product
 from marketplace.models import SellerProfile, User
@@ -93,12 +95,13 @@ class Command(BaseCommand):
         created = seed_catalog(
             make_seller_ready=seller_stripe_account_demo_ready, stdout=self.stdout
         )
+        reviews = seed_reviews()  # paid demo orders, then reviews and seller replies
         seed_engagement()
 
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo marketplace ready: {Product.objects.count()} listings "
-                f"({created} new this run)."
+                f"({created} new this run), {reviews} new reviews."
             )
         )
         self.stdout.write(f"All demo accounts use the password: {DEMO_PASSWORD}")
