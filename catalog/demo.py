@@ -111,6 +111,33 @@ PALETTES = [
 ]
 
 
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # very old Pillow: bitmap font only
+        return ImageFont.load_default()
+
+
+def _title_fitted(draw, title: str, *, width: int):
+    """The whole title in the cover's band, never cut: one line in the largest size that
+    fits, else two lines split at a word, smaller."""
+    for size in (44, 40, 36, 32):
+        font = _font(size)
+        if draw.textlength(title, font=font) <= width:
+            return [title], font
+    words = title.split()
+    for size in (36, 32, 28, 24):
+        font = _font(size)
+        for cut in range(len(words) - 1, 0, -1):
+            first, second = " ".join(words[:cut]), " ".join(words[cut:])
+            if draw.textlength(first, font=font) <= width and (
+                draw.textlength(second, font=font) <= width
+            ):
+                return [first, second], font
+    font = _font(24)
+    return [title], font
+
+
 def cover_png(title: str, shape: str, index: int) -> bytes:
     background, ink = PALETTES[index % len(PALETTES)]
     image = Image.new("RGB", (960, 720), background)
@@ -138,12 +165,11 @@ def cover_png(title: str, shape: str, index: int) -> bytes:
         draw.ellipse([cx - r * 0.45, cy - r * 0.3, cx + r * 0.45, cy + r * 0.3], fill=background)
     else:
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=ink)
-    try:
-        font = ImageFont.load_default(size=44)
-    except TypeError:  # very old Pillow: bitmap font only
-        font = ImageFont.load_default()
     draw.rectangle([0, 600, 960, 720], fill=(255, 255, 255))
-    draw.text((40, 636), title[:36], fill=(30, 30, 30), font=font)
+    lines, font = _title_fitted(draw, title, width=880)
+    top = 660 - sum(font.size + 6 for _ in lines) // 2
+    for number, line in enumerate(lines):
+        draw.text((40, top + number * (font.size + 6)), line, fill=(30, 30, 30), font=font)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

@@ -448,3 +448,17 @@ def test_two_simultaneous_removals_cannot_leave_a_published_listing_without_pict
     assert "needs an image" in errors[0].message
     product.refresh_from_db()
     assert list(product.images.all()) == [first] and product.cover_image == first
+
+
+def test_every_demo_cover_shows_its_whole_title():
+    from PIL import Image, ImageDraw
+
+    from catalog.demo import LISTINGS, _title_fitted
+
+    draw = ImageDraw.Draw(Image.new("RGB", (960, 720)))
+    titles = [row[0] for rows in LISTINGS.values() for row in rows]
+    titles.append("Articulated Dragon with Folding Wings and Display Stand (PLA)")
+    for title in titles:
+        lines, font = _title_fitted(draw, title, width=880)
+        assert " ".join(lines) == title  # nothing cut off
+        assert all(draw.textlength(line, font=font) <= 880 for line in lines), title
