@@ -134,7 +134,7 @@ class ProductAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Take down listings",
             "opts": self.model._meta,
-            "products": queryset.select_related("seller"),
+            "objects": queryset.select_related("seller"),
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action": "take_down",

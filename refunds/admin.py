@@ -91,7 +91,7 @@ class RefundRequestAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Refund with a reason",
             "opts": self.model._meta,
-            "refunds": queryset.select_related("order_item"),
+            "objects": queryset.select_related("order_item"),
             "form": form,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "action": "refund_with_reason",
