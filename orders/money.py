@@ -109,6 +109,21 @@ def refund_split(
     return {part: after[part] - before[part] for part in after}
 
 
+def line_refund_shares(line, *, refunded_before_cents: int, amount_cents: int) -> tuple[int, int]:
+    """(seller's share, platform's share) of giving back `amount_cents` of one order
+    line (its snapshot fields), after `refunded_before_cents`: `refund_split`'s net +
+    shipping for the seller, fee + tax for the platform. Refunds and disputes both use it."""
+    split = refund_split(
+        seller_net_cents=line.seller_net_cents,
+        marketplace_fee_cents=line.marketplace_fee_cents,
+        tax_cents=line.tax_allocated_cents,
+        shipping_cents=line.shipping_allocated_cents,
+        refunded_before_cents=refunded_before_cents,
+        amount_cents=amount_cents,
+    )
+    return split["net"] + split["shipping"], split["fee"] + split["tax"]
+
+
 def seller_fixed_fee_parts(fee_fixed_cents: int, subtotals: list[int]) -> list[int]:
     """One seller's fixed fee split over their lines by subtotal (largest remainder). A
     seller whose lines are all free pays no fixed fee; a free line gets no part."""

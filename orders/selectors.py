@@ -42,7 +42,12 @@ def cart_item_count(request: HttpRequest) -> int:
     session = getattr(request, "session", None)
     if session is None:
         return 0
-    return sum(int(q) for q in session.get(SESSION_CART_KEY, {}).values())
+    return sum(int(q) for q in session_cart(session).values())
+
+
+def session_cart(session) -> dict:
+    """The session cart, {"<product id>": quantity} (empty when there is none)."""
+    return session.get(SESSION_CART_KEY, {})
 
 
 def net_units_sold_by_product(product_ids: list[int]) -> dict[int, int]:

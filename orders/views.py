@@ -27,13 +27,14 @@ from orders.selectors import (
     order_list_for_buyer,
     sales_for_seller,
     seller_sale_get,
+    session_cart,
     ship_to_for,
 )
 from orders.wishlist import wishlist_move_to_cart
 
 
 def _cart(request: HttpRequest) -> dict:
-    return request.session.get(SESSION_CART_KEY, {})
+    return session_cart(request.session)
 
 
 class CartAddView(View):
@@ -297,7 +298,7 @@ class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
         back = safe_next_url(request, reverse("social:saved"))
         try:
             request.session[SESSION_CART_KEY] = wishlist_move_to_cart(
-                user=request.user, product=product, cart=request.session.get(SESSION_CART_KEY, {})
+                user=request.user, product=product, cart=session_cart(request.session)
             )
         except ApplicationError as exc:
             messages.error(request, f"“{product.title}”: {exc.message}")

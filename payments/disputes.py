@@ -21,24 +21,16 @@ from django.utils import timezone
 
 from marketplace.exceptions import ApplicationError
 from orders.models import Order, OrderEvent, OrderItem
-from orders.money import allocate, refund_split
+from orders.money import allocate, line_refund_shares
 from payments.gateway import DisputeState
 from payments.ledger import ledger_post, platform_post
 from payments.models import Dispute, PlatformLedgerEntry, SellerBalanceEntry
 from payments.reversals import seller_reversals_open
+from payments.selectors import order_for_charge
 
 logger = logging.getLogger(__name__)
 
 FUNDS_WITHDRAWN = {"needs_response", "under_review", "lost", "won"}
-
-
-def _order_for(state: DisputeState) -> Order | None:
-    query = Order.objects.none()
-    if state.payment_intent_id:
-        query = Order.objects.filter(stripe_payment_intent_id=state.payment_intent_id)
-    if not query.exists() and state.charge_id:
-        query = Order.objects.filter(stripe_charge_id=state.charge_id)
-    return query.first()
 
 
 def dispute_shares(order: Order, amount_cents: int) -> dict:
@@ -51,16 +43,11 @@ def dispute_shares(order: Order, amount_cents: int) -> dict:
     for item, rest, part in zip(items, rests, allocate(amount, rests), strict=True):
         if not part:
             continue
-        split = refund_split(
-            seller_net_cents=item.seller_net_cents,
-            marketplace_fee_cents=item.marketplace_fee_cents,
-            tax_cents=item.tax_allocated_cents,
-            shipping_cents=item.shipping_allocated_cents,
-            refunded_before_cents=item.total_cents - rest,
-            amount_cents=part,
+        seller_part, platform_part = line_refund_shares(
+            item, refunded_before_cents=item.total_cents - rest, amount_cents=part
         )
-        sellers[item.seller_id] += split["net"] + split["shipping"]
-        platform += split["fee"] + split["tax"]
+        sellers[item.seller_id] += seller_part
+        platform += platform_part
     return {"sellers": {str(k): v for k, v in sellers.items() if v}, "platform": platform}
 
 
@@ -68,7 +55,7 @@ def dispute_shares(order: Order, amount_cents: int) -> dict:
 def dispute_sync(*, state: DisputeState) -> Dispute:
     """Mirror Stripe's dispute (re-fetched by the webhook handler) and move the money its
     status calls for, once."""
-    order = _order_for(state)
+    order = order_for_charge(payment_intent_id=state.payment_intent_id, charge_id=state.charge_id)
     if order is None:
         raise ApplicationError(f"Dispute {state.id}: no order has charge {state.charge_id}.")
     due = datetime.fromtimestamp(state.evidence_due_by, tz=UTC) if state.evidence_due_by else None

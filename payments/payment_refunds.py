@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from marketplace.exceptions import ApplicationError
 from orders.models import Order, OrderEvent, OrderItem
-from orders.money import refund_split
+from orders.money import line_refund_shares
 from orders.services import order_item_refund_record
 from payments import hooks
 from payments.gateway import GatewayError, GatewayUnavailable, RefundResult, get_gateway, stripe_key
@@ -163,16 +163,9 @@ def _post_locked(refund: PaymentRefund) -> None:
     key = refund.idempotency_key
     for item_id, amount in sorted((int(k), v) for k, v in refund.allocations.items()):
         item = OrderItem.objects.select_for_update().select_related("seller").get(pk=item_id)
-        split = refund_split(
-            seller_net_cents=item.seller_net_cents,
-            marketplace_fee_cents=item.marketplace_fee_cents,
-            tax_cents=item.tax_allocated_cents,
-            shipping_cents=item.shipping_allocated_cents,
-            refunded_before_cents=item.refunded_cents,
-            amount_cents=amount,
+        seller_part, platform_part = line_refund_shares(
+            item, refunded_before_cents=item.refunded_cents, amount_cents=amount
         )
-        seller_part = split["net"] + split["shipping"]
-        platform_part = split["fee"] + split["tax"]
         if seller_part:
             ledger_post(
                 seller=item.seller,

@@ -370,3 +370,17 @@ def sellers_owing() -> list[dict]:
         }
         for r in rows
     ]
+
+
+def order_for_charge(*, payment_intent_id: str = "", charge_id: str = ""):
+    """The order a Stripe payment intent (else charge) belongs to, or None: the one
+    lookup refunds, disputes and their webhooks use."""
+    from orders.models import Order
+
+    if payment_intent_id:
+        order = Order.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+        if order is not None:
+            return order
+    if charge_id:
+        return Order.objects.filter(stripe_charge_id=charge_id).first()
+    return None

@@ -191,20 +191,17 @@ def _account_application_deauthorized(row: StripeEvent, obj: dict) -> Outcome:
 
 
 def _order_id_for_charge(obj: dict) -> int | None:
-    from orders.models import Order
+    """A charge, refund or dispute payload's order (by payment intent, else charge)."""
+    from payments.selectors import order_for_charge
 
-    intent = obj.get("payment_intent") or ""
-    if isinstance(intent, dict):
-        intent = intent.get("id") or ""
+    def id_of(value) -> str:
+        return (value.get("id") or "") if isinstance(value, dict) else (value or "")
+
     charge = obj.get("charge") or (obj.get("id") if obj.get("object") == "charge" else "")
-    if isinstance(charge, dict):
-        charge = charge.get("id") or ""
-    found = Order.objects.none()
-    if intent:
-        found = Order.objects.filter(stripe_payment_intent_id=intent)
-    if not found.exists() and charge:
-        found = Order.objects.filter(stripe_charge_id=charge)
-    return found.values_list("pk", flat=True).first()
+    order = order_for_charge(
+        payment_intent_id=id_of(obj.get("payment_intent")), charge_id=id_of(charge)
+    )
+    return order.pk if order is not None else None
 
 
 def _refunds_changed(row: StripeEvent, obj: dict) -> Outcome:

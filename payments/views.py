@@ -25,6 +25,7 @@ from orders.selectors import (
     SESSION_SHIP_TO_KEY,
     access_token_from,
     cart_view,
+    session_cart,
     ship_to_for,
 )
 from orders.services import cart_restore_from_order, order_create_from_cart
@@ -403,7 +404,7 @@ class SimulatorOrderMoneyView(SimulatorOnlyMixin, StaffRequiredMixin, View):
 
 
 def _cart(request: HttpRequest) -> dict:
-    return request.session.get(SESSION_CART_KEY, {})
+    return session_cart(request.session)
 
 
 class CheckoutView(View):
