@@ -35,6 +35,9 @@ from catalog.trending import trending_top_ids_forget
 from marketplace.selectors import site_config_get
 from orders.models import Order, OrderItem
 
+# `Order.WAS_PAID` as SQL literals (module constants, no user input): one rule of "paid".
+PAID_STATUSES_SQL = ", ".join(f"'{status}'" for status in Order.WAS_PAID)
+
 WEIGHTS = {"PURCHASE": 10.0, "REVIEW": 6.0, "ADD_TO_CART": 3.0, "CLICK": 1.5, "VIEW": 1.0}
 DECAY = [(timedelta(days=1), 1.0), (timedelta(days=3), 0.7), (timedelta(days=7), 0.45)]
 OLDER = 0.2
@@ -127,7 +130,7 @@ def _recompute_postgres(*, now, start) -> int:
             FROM analytics_productengagementevent WHERE created_at >= %s GROUP BY product_id""",
         f"""SELECT oi.product_id, SUM({WEIGHTS["PURCHASE"]} * oi.quantity * {decay("o.paid_at")})
             FROM orders_orderitem oi JOIN orders_order o ON o.id = oi.order_id
-            WHERE o.status IN ('PAID', 'PARTIALLY_REFUNDED', 'REFUNDED')
+            WHERE o.status IN ({PAID_STATUSES_SQL})
               AND oi.refunded_at IS NULL AND o.paid_at >= %s GROUP BY oi.product_id""",
     ]
     params = [*bounds, start, *bounds, start]

@@ -102,7 +102,7 @@ def product_seo(
     if product.rating_count:
         data["aggregateRating"] = {
             "@type": "AggregateRating",
-            "ratingValue": f"{product.rating_sum / product.rating_count:.1f}",
+            "ratingValue": f"{product.rating_average:.1f}",
             "reviewCount": product.rating_count,
             "bestRating": "5",
             "worstRating": "1",

@@ -38,12 +38,10 @@ def order_line_grants_download(line) -> bool:
 
 def _lines_granting_download():
     """Order lines that entitle their buyer to the product's files (SQL twin of
-    `order_line_grants_download`)."""
-    from orders.models import Order, OrderItem
+    `order_line_grants_download`): orders' one rule."""
+    from orders.selectors import order_lines_granting_files
 
-    return OrderItem.objects.filter(
-        kind=Product.Kind.FILE, order__status__in=Order.WAS_PAID, refunded_at__isnull=True
-    )
+    return order_lines_granting_files()
 
 
 def download_entitlement(*, product: Product, user, token: str | None = None) -> Entitlement | None:

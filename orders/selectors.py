@@ -138,23 +138,25 @@ class CartView:
         return country_name(self.ship_to)
 
 
-def files_owned_by(*, user: User, product_ids: list[int]) -> set[int]:
-    """The FILE listings among `product_ids` that `user` already owns: a line of a paid
-    (possibly partly refunded) order of theirs, not refunded itself — the rule downloads applies
-    (`downloads.selectors.download_entitlement`), as an orders-level query, since orders
-    sits below downloads."""
+def order_lines_granting_files():
+    """The one rule of who owns a file: FILE lines of paid (possibly partly refunded)
+    orders that were not refunded themselves. Downloads' entitlement and the cart's
+    "you already own this" both read it."""
     from orders.models import Order, OrderItem
 
+    return OrderItem.objects.filter(
+        kind="FILE", order__status__in=Order.WAS_PAID, refunded_at__isnull=True
+    )
+
+
+def files_owned_by(*, user: User, product_ids: list[int]) -> set[int]:
+    """The FILE listings among `product_ids` that `user` already owns."""
     if not user.is_authenticated or not product_ids:
         return set()
     return set(
-        OrderItem.objects.filter(
-            product_id__in=product_ids,
-            kind="FILE",
-            order__buyer=user,
-            order__status__in=Order.WAS_PAID,
-            refunded_at__isnull=True,
-        ).values_list("product_id", flat=True)
+        order_lines_granting_files()
+        .filter(product_id__in=product_ids, order__buyer=user)
+        .values_list("product_id", flat=True)
     )
 
 
@@ -343,3 +345,11 @@ def seller_sale_get(*, seller: User, order_pk: int):
         item.next_fulfillment = order_item_next_fulfillment(item)
         order_item_decorate(item, order)
     return order, items
+
+
+def order_can_restore(order) -> bool:
+    """Whether an order's lines may go back in a cart: only a checkout that closed
+    unpaid (a PENDING one still holds its stock; a paid one is bought)."""
+    from orders.models import Order
+
+    return order.status in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED)

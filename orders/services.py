@@ -23,7 +23,7 @@ from marketplace.selectors import site_config_get
 from marketplace.templatetags.money import format_money
 from orders.models import Order, OrderEvent, OrderItem
 from orders.money import allocate, line_amounts, seller_fixed_fee_parts
-from orders.selectors import files_owned_by
+from orders.selectors import files_owned_by, order_can_restore
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,11 @@ def cart_ship_to_set(*, user: User, country: str) -> str:
 def cart_restore_from_order(*, cart: dict, order: Order) -> dict:
     """Put an unpaid order's lines back in a cart (after a cancelled or expired
     payment): a file once, a printed item at least the quantity ordered."""
-    if order.status in Order.WAS_PAID:
-        raise ApplicationError("This order is paid; there is nothing to put back.")
+    order = Order.objects.get(pk=order.pk)  # its status now, not the caller's copy
+    if not order_can_restore(order):
+        raise ApplicationError(
+            "Only a checkout that was cancelled, expired or failed can go back in the cart."
+        )
     cart = dict(cart)
     for item in order.items.all():
         key = str(item.product_id)
@@ -589,14 +592,10 @@ def order_item_mark_shipped(
 def order_item_confirm_received(*, order: Order, item_id: int, actor: User | None) -> OrderItem:
     """SHIPPED → DELIVERED by the buyer ("I received it"), on an order the caller has
     already scoped to them (their own, or its access token). The seller cannot do this."""
-    item = (
-        OrderItem.objects.select_for_update()
-        .select_related("order")
-        .filter(pk=item_id, order_id=order.pk)
-        .first()
+    item = _lock_fulfillable(
+        OrderItem.objects.filter(pk=item_id, order_id=order.pk),
+        missing="That item is not part of this order.",
     )
-    if item is None:
-        raise ApplicationError("That item is not part of this order.")
     _check_fulfillment(item, OrderItem.Fulfillment.DELIVERED)
     item.fulfillment_status = OrderItem.Fulfillment.DELIVERED
     item.delivered_at = timezone.now()
@@ -619,7 +618,11 @@ def order_items_auto_deliver(*, now=None) -> int:
     cutoff = now - timedelta(days=site_config_get().auto_deliver_after_days)
     due = list(
         OrderItem.objects.filter(
-            fulfillment_status=OrderItem.Fulfillment.SHIPPED, shipped_at__lte=cutoff
+            fulfillment_status=OrderItem.Fulfillment.SHIPPED,
+            shipped_at__lte=cutoff,
+            # the rule of `_lock_fulfillable`: paid orders, lines not refunded
+            order__status__in=Order.WAS_PAID,
+            refunded_at__isnull=True,
         ).values_list("pk", flat=True)
     )
     count = 0
@@ -671,14 +674,18 @@ def _item_fulfil(
 
 
 def _lock_item_for_seller(item: OrderItem, seller: User) -> OrderItem:
-    locked = (
-        OrderItem.objects.select_for_update()
-        .select_related("order")
-        .filter(pk=item.pk, seller=seller)
-        .first()
+    return _lock_fulfillable(
+        OrderItem.objects.filter(pk=item.pk, seller=seller), missing="That sale is not yours."
     )
+
+
+def _lock_fulfillable(lines, *, missing: str) -> OrderItem:
+    """Lock the one line of `lines` (already scoped to who may act on it) and refuse it
+    unless its order was paid and the line itself was not refunded: the one rule for
+    every fulfilment step (seller, buyer, automatic)."""
+    locked = lines.select_for_update().select_related("order").first()
     if locked is None:
-        raise ApplicationError("That sale is not yours.")
+        raise ApplicationError(missing)
     if locked.order.status not in Order.WAS_PAID:
         raise ApplicationError("Only paid orders can be fulfilled.")
     if locked.refunded_at is not None:

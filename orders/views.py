@@ -22,6 +22,7 @@ from orders.selectors import (
     cart_view,
     items_by_seller,
     order_buyer_events,
+    order_can_restore,
     order_get_for_viewer,
     order_item_decorate,
     order_list_for_buyer,
@@ -146,8 +147,7 @@ class OrderDetailView(View):
                 "groups": items_by_seller(order.items.all()),
                 "token": token,
                 "events": order_buyer_events(order),
-                "can_restore": order.status
-                in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED),
+                "can_restore": order_can_restore(order),
                 "buyer_view": buyer_view,
                 "refunded_cents": (refunded := sum(i.refunded_cents for i in order.items.all())),
                 "paid_net_cents": order.total_cents - refunded,

@@ -36,6 +36,8 @@ class ReconciliationExportForm(forms.Form):
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The start date must be on or before the end date.")
+        if end and end.year > 9000:  # the export adds a day to the end: keep it a real date
+            raise forms.ValidationError("Choose an end date before the year 9000.")
         return cleaned
 
 

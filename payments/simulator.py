@@ -1021,3 +1021,17 @@ def simulator_dispute_close(*, dispute_id: str, won: bool) -> SimulatedDispute:
     for kind in kinds:
         event_deliver(event_build(kind, dispute_object(dispute)), endpoint="platform")
     return dispute
+
+
+def simulator_seller_balance_set_short(*, order_id: int, seller_id: int, short: bool) -> bool:
+    """Test mode: a seller of this order has a short Stripe balance (their transfer
+    reversals are refused) or a fine one. False when no such seller account exists."""
+    from orders.models import OrderItem
+
+    sellers = OrderItem.objects.filter(order_id=order_id).values("seller_id")
+    with transaction.atomic():
+        return bool(
+            SimulatedAccount.objects.select_for_update()
+            .filter(seller_id=seller_id, seller_id__in=sellers)
+            .update(reversals_refused=short)
+        )

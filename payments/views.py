@@ -54,6 +54,7 @@ from payments.simulator import (
     simulator_dispute_open,
     simulator_enabled,
     simulator_refund_outside,
+    simulator_seller_balance_set_short,
     simulator_session_decline,
     simulator_session_expire,
     simulator_session_pay,
@@ -359,11 +360,9 @@ class SimulatorOrderMoneyView(SimulatorOnlyMixin, StaffRequiredMixin, View):
             # A seller of this order whose Stripe balance is short refuses reversals: the
             # next refund or dispute leaves them a negative balance to settle.
             short = action == "balance_short"
-            changed = SimulatedAccount.objects.filter(
-                seller_id=form.cleaned_data["seller_id"] or 0,
-                seller_id__in=order.items.values("seller_id"),
-            ).update(reversals_refused=short)
-            if not changed:
+            if not simulator_seller_balance_set_short(
+                order_id=order.pk, seller_id=form.cleaned_data["seller_id"] or 0, short=short
+            ):
                 messages.error(request, "Choose a seller of this order with a Stripe account.")
                 return self._render(request, order, session, form, status=400)
             messages.success(

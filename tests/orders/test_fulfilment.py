@@ -1,6 +1,6 @@
 import pytest
 from django.core import mail
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from orders.models import Order, OrderItem
 from tests.catalog.factories import ProductFactory
@@ -63,6 +63,8 @@ def test_the_seller_cannot_mark_delivered(client):
     )
     # then there is no seller "deliver" URL, and the buyer's one refuses the seller
     assert client.post(f"/seller/sales/{item.pk}/deliver/").status_code == 404
+    with pytest.raises(NoReverseMatch):
+        reverse("orders:seller-item-deliver", args=[item.pk])
     response = client.post(reverse("orders:order-item-received", args=[item.order_id, item.pk]))
     assert response.status_code == 404
     assert OrderItem.objects.get(pk=item.pk).fulfillment_status == "SHIPPED"
@@ -130,3 +132,42 @@ def test_the_sales_page_offers_only_the_step_the_services_allow(client):
     page = client.get(sales).content.decode()
     assert ">Ship</a>" not in page and "Mark delivered" not in page
     assert "Mark shipped" not in client.get(sale).content.decode()
+
+
+def test_a_refunded_line_cannot_be_confirmed_received_nor_auto_delivered(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.services import order_items_auto_deliver
+
+    # given a shipped line that was then refunded in full, long ago
+    product = _printed()
+    order = paid_order(product, buyer=(buyer := UserFactory()))
+    item = order.items.get()
+    OrderItem.objects.filter(pk=item.pk).update(
+        fulfillment_status="SHIPPED",
+        shipped_at=timezone.now() - timedelta(days=90),
+        refunded_cents=item.total_cents,
+        refunded_at=timezone.now(),
+    )
+    # when the buyer says "I received it", and the auto-delivery job runs
+    client.force_login(buyer)
+    client.post(reverse("orders:order-item-received", args=[order.pk, item.pk]))
+    delivered = order_items_auto_deliver()
+    # then the refunded line stays as it was
+    assert delivered == 0
+    assert OrderItem.objects.get(pk=item.pk).fulfillment_status == "SHIPPED"
+
+
+def test_a_pending_checkout_cannot_be_put_back_in_the_cart():
+    from marketplace.exceptions import ApplicationError
+    from orders.services import cart_restore_from_order, order_create_from_cart
+
+    product = _printed()
+    order = order_create_from_cart(
+        cart={str(product.pk): 1}, buyer=None, email="g@example.com", ship_to_country="US"
+    )
+    assert order.status == "PENDING"  # its stock is still reserved
+    with pytest.raises(ApplicationError, match="cancelled, expired or failed"):
+        cart_restore_from_order(cart={}, order=order)

@@ -49,6 +49,9 @@ def test_reconciliation_page_says_balanced_then_drift_after_a_stray_row(staff_cl
     # and it shows the lines, both ledgers, the transfers and the margin
     for text in ("Painted Dragon", "Spiral Vase", "Sale", "Transfer to Stripe", "Adjustment"):
         assert text in healthy or text in drifted
+    for text in ("Painted Dragon", "Spiral Vase", "Sale", "Transfer to Stripe"):
+        assert text in healthy and text in drifted
+    assert "Adjustment" in drifted and "Adjustment" not in healthy
     assert "simulator: refund or dispute this order" in healthy
 
 
@@ -236,3 +239,11 @@ def test_disputes_list_puts_open_disputes_first(staff_client, world, paid):
     body = staff_client.get("/staff/disputes/").content.decode()
     # then the open one comes first
     assert body.index("dp_open") < body.index("dp_closed")
+
+
+def test_an_export_range_past_the_calendar_is_a_400_not_a_500(staff_client):
+    response = staff_client.get(
+        "/staff/reconciliation/export.csv", {"date_from": "2020-01-01", "date_to": "9999-12-31"}
+    )
+    assert response.status_code == 400
+    assert "before the year 9000" in response.content.decode()
