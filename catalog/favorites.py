@@ -14,7 +14,7 @@ from catalog.models import Favorite, Product, WishlistItem
 from catalog.selectors import PUBLIC, annotate_buyability, product_queryset_public
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
-from marketplace.selectors import user_has_verified_email
+from marketplace.selectors import seller_is_listed, user_has_verified_email
 
 
 # ------------------------------------------------------------------------------
@@ -23,7 +23,7 @@ from marketplace.selectors import user_has_verified_email
 def _check_can_save(*, user: User, product: Product) -> None:
     if product.seller_id == user.pk:
         raise ApplicationError("This is your own listing.")
-    if not (product.is_public and product.seller.is_active):
+    if not (product.is_public and seller_is_listed(product.seller)):
         raise ApplicationError("This listing is not available.")
 
 

@@ -26,7 +26,7 @@ from catalog.models import Product, Review, ReviewReply
 from catalog.tasks_social import review_request_send_task
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
-from marketplace.selectors import user_has_verified_email
+from marketplace.selectors import seller_is_listed, user_has_verified_email
 
 REVIEW_REQUEST_DEFAULT_DELAY_SECONDS = 7 * 24 * 3600
 REVIEWS_PER_PAGE = 10
@@ -57,7 +57,7 @@ def _eligibility(*, product: Product, user: User, verified: bool | None = None) 
         return _Eligibility("Verify your email address to write reviews.")
     if product.seller_id == user.pk:
         return _Eligibility("You cannot review your own listing.")
-    if not product.is_public or not product.seller.is_active:
+    if not product.is_public or not seller_is_listed(product.seller):
         return _Eligibility("This listing cannot be reviewed.")
     # A paid, unrefunded order line (orders), else a free download (downloads): both are
     # first-hand use.

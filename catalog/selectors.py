@@ -15,9 +15,16 @@ from catalog.models import (
 )
 from catalog.services import publish_checklist
 from marketplace.models import User
-from marketplace.selectors import seller_can_be_paid
+from marketplace.selectors import seller_can_be_paid, seller_is_listed
 
-PUBLIC = Q(status=Product.Status.PUBLISHED, is_taken_down=False, seller__is_active=True)
+# A suspended seller's listings vanish with the seller: `is_suspended` is moderation's one
+# rule, kept on the user row so this stays a join, not a subquery.
+PUBLIC = Q(
+    status=Product.Status.PUBLISHED,
+    is_taken_down=False,
+    seller__is_active=True,
+    seller__is_suspended=False,
+)
 # Whether the listing's seller can be paid: the flag payments keeps current on the user
 # row (already joined for `PUBLIC` and the card's shop name), not a subquery per card.
 SELLER_READY = F("seller__can_be_paid")
@@ -58,12 +65,12 @@ def product_get_visible(*, slug: str, user: User) -> ProductLookup:
     if product is None:
         old = ProductSlugHistory.objects.select_related("product").filter(slug=slug).first()
         if old and (
-            (old.product.is_public and old.product.seller.is_active)
+            (old.product.is_public and seller_is_listed(old.product.seller))
             or _may_see_hidden(old.product, user)
         ):
             return ProductLookup(redirect_to=old.product)
         return ProductLookup()
-    if (product.is_public and product.seller.is_active) or _may_see_hidden(product, user):
+    if (product.is_public and seller_is_listed(product.seller)) or _may_see_hidden(product, user):
         return ProductLookup(product=product)
     return ProductLookup()
 
@@ -77,7 +84,7 @@ def product_cannot_buy_reason(
     the seller's "can be paid" flag afresh."""
     if seller_ready is None:
         seller_ready = seller_can_be_paid(seller_id=product.seller_id)
-    if not product.is_public or not product.seller.is_active:
+    if not product.is_public or not seller_is_listed(product.seller):
         return "This listing is not available."
     if user.is_authenticated and product.seller_id == user.pk:
         return "This is your own listing."

@@ -8,6 +8,7 @@ from django.utils.crypto import constant_time_compare
 
 from catalog.hooks import ReviewEvidence
 from catalog.models import DigitalAsset, Product
+from marketplace.selectors import seller_is_listed
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def download_entitlement(*, product: Product, user, token: str | None = None) ->
         line = lines.filter(order__access_token=token).first()
         if line is not None and constant_time_compare(token, line.order.access_token):
             return Entitlement("purchase", counted=True, order_item=line)
-    if product.price_cents == 0 and product.is_public and product.seller.is_active:
+    if product.price_cents == 0 and product.is_public and seller_is_listed(product.seller):
         return Entitlement("free", counted=True)
     return None
 

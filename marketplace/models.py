@@ -58,6 +58,14 @@ class User(AbstractUser):
         "of this seller can be bought. Read by catalog and checkout instead of payments.",
     )
 
+    is_suspended = models.BooleanField(
+        "suspended",
+        default=False,
+        help_text="Kept by moderation (an active Suspension exists): the user can sign in and "
+        "read but not sell, post, message, review or report; their listings are hidden. Read "
+        "by lower apps (catalog's PUBLIC, access mixins) instead of importing moderation.",
+    )
+
     # Where this buyer last chose to ship printed items (the cart's "Ship to"); the
     # session's choice wins while it lasts. Written by orders' ship-to service.
     ship_to_country = CountryField("ships to", blank=True)

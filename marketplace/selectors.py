@@ -80,3 +80,9 @@ def refund_policy_lines() -> list[str]:
         files,
         "Shipping is refunded while the item has not shipped.",
     ]
+
+
+def seller_is_listed(seller: User) -> bool:
+    """Whether a seller's published listings are shown to the public: the Python twin of
+    `PUBLIC`'s seller terms (active, not suspended)."""
+    return seller.is_active and not seller.is_suspended

@@ -46,11 +46,13 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description="product", ordering="review__product__title")
     def product(self, obj: Report) -> str:
-        return obj.review.product.title
+        return obj.review.product.title if obj.review else "—"
 
     @admin.display(description="reported review")
     def review_summary(self, obj: Report) -> str:
         review = obj.review
+        if review is None:
+            return f"{obj.get_kind_display()} #{obj.target_id}"
         return f"{review.rating}★ by {review.author}: “{Truncator(review.body).chars(60)}”"
 
     def get_queryset(self, request):

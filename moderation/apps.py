@@ -13,3 +13,9 @@ class ModerationConfig(AppConfig):
         from moderation.selectors import review_reports_for_product
 
         catalog_hooks.register_review_reports(review_reports_for_product)
+
+        # Every layer records staff actions through marketplace.audit.
+        from marketplace import audit
+        from moderation.audit import staff_action_record
+
+        audit.register_staff_action_recorder(staff_action_record)

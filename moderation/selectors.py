@@ -1,7 +1,7 @@
 from catalog.hooks import ReviewReports
 from catalog.models import Product
 from marketplace.models import User
-from moderation.models import Report
+from moderation.models import Report, report_reason_choices
 
 
 def review_reports_for_product(*, product: Product, user: User) -> ReviewReports:
@@ -15,4 +15,6 @@ def review_reports_for_product(*, product: Product, user: User) -> ReviewReports
                 reporter=user, status=Report.Status.OPEN, review__product=product
             ).values_list("review_id", flat=True)
         )
-    return ReviewReports(reasons=Report.Reason.choices, reported_review_ids=reported)
+    return ReviewReports(
+        reasons=report_reason_choices(Report.REVIEW_REASONS), reported_review_ids=reported
+    )

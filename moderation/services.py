@@ -14,7 +14,7 @@ from moderation.models import Report
 
 def review_report(*, review: Review, reporter: User, reason: str, details: str = "") -> Report:
     """Report a review to the moderators: one open report per reporter and review."""
-    if reason not in Report.Reason.values:
+    if reason not in Report.REVIEW_REASONS:
         raise ApplicationError("Choose why you are reporting this review.")
     if not user_has_verified_email(reporter):
         raise ApplicationError("Verify your email address to report reviews.")
@@ -28,7 +28,15 @@ def review_report(*, review: Review, reporter: User, reason: str, details: str =
     already = ApplicationError("You have already reported this review; our team will look at it.")
     if Report.objects.filter(review=review, reporter=reporter, status=Report.Status.OPEN).exists():
         raise already
-    report = Report(review=review, reporter=reporter, reason=reason, details=details)
+    report = Report(
+        kind=Report.Kind.REVIEW,
+        target_id=review.pk,
+        review=review,
+        subject_user_id=review.author_id,
+        reporter=reporter,
+        reason=reason,
+        details=details,
+    )
     try:
         with transaction.atomic():
             report.save()
@@ -56,4 +64,34 @@ def report_resolve(*, report: Report, staff: User, hide_review: bool) -> Report:
             status=Report.Status.DISMISSED, resolved_at=now, resolved_by=staff
         )
     report.refresh_from_db()
+    return report
+
+
+@transaction.atomic
+def decision_appeal(*, entry_id: int, user: User, text: str) -> Report:
+    """The affected user appeals a staff decision, once: an APPEAL report lands in the
+    moderation queue. Locks the log row so a double submit makes one appeal."""
+    from moderation.models import StaffActionLog
+
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError("Tell us why you think this decision is wrong.")
+    if len(text) > 4000:
+        raise ApplicationError("Keep your appeal under 4000 characters.")
+    entry = (
+        StaffActionLog.objects.select_for_update().filter(pk=entry_id, subject_user=user).first()
+    )
+    if entry is None or not entry.appealable:
+        raise ApplicationError("This decision cannot be appealed.")
+    if entry.appealed_at is not None:
+        raise ApplicationError("You have already appealed this decision; our team will answer.")
+    report = Report.objects.create(
+        kind=Report.Kind.APPEAL,
+        target_id=entry.pk,
+        subject_user=user,
+        reporter=user,
+        reason=Report.Reason.APPEAL,
+        details=text,
+    )
+    StaffActionLog.objects.filter(pk=entry.pk).update(appealed_at=timezone.now())
     return report

@@ -6,5 +6,6 @@ from moderation import views
 app_name = "moderation"
 
 urlpatterns = [
+    path("decisions/<id:pk>/", views.StatementView.as_view(), name="statement"),
     path("reviews/<id:review_pk>/report/", views.ReviewReportView.as_view(), name="review-report"),
 ]

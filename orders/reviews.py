@@ -7,6 +7,7 @@ from django.urls import reverse
 from catalog.hooks import ReviewEvidence
 from catalog.models import Product, Review
 from marketplace.models import User
+from marketplace.selectors import seller_is_listed
 from messaging.models import EmailLog
 from messaging.services import email_send
 from orders.models import Order, OrderItem
@@ -39,7 +40,7 @@ def order_review_request_send(*, order_id: int) -> EmailLog | None:
     items = [
         item
         for item in order.items.filter(refunded_at__isnull=True).select_related("product__seller")
-        if item.product.is_public and item.product.seller.is_active
+        if item.product.is_public and seller_is_listed(item.product.seller)
     ]
     reviewed = set()
     if order.buyer_id:
