@@ -58,3 +58,141 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.title}"
+
+
+class Question(models.Model):
+    """A public question about a listing, asked by a verified user. Answers hang below it.
+
+    Soft-deleted by moderation (`removed_at`): the thread keeps a placeholder.
+    """
+
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.CASCADE, related_name="questions"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions_asked"
+    )
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Stamped when the seller first answers: the workspace lists unanswered questions.
+    answered_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Question #{self.pk} on {self.product_id}"
+
+
+class Answer(models.Model):
+    """An answer to a question: by the seller (`is_seller`) or by another verified user."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers_given"
+    )
+    body = models.TextField(max_length=2000)
+    is_seller = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Answer #{self.pk} to question #{self.question_id}"
+
+
+class Conversation(models.Model):
+    """One thread between a buyer and a seller about one subject: an order, a listing, or
+    the shop in general. One thread per (buyer, seller, subject).
+
+    A guest buyer (order token) has no account: `buyer` is empty and `buyer_email` is the
+    order's email, which receives the seller's replies with a link back.
+    """
+
+    class Subject(models.TextChoices):
+        ORDER = "ORDER", "An order"
+        LISTING = "LISTING", "A listing"
+        SHOP = "SHOP", "The shop"
+
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations_as_seller"
+    )
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="conversations_as_buyer",
+    )
+    buyer_email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=8, choices=Subject.choices)
+    # Orders sit above messaging: a string reference, and the order page's context comes
+    # through a hook (see messaging/hooks.py), never an import.
+    order = models.ForeignKey(
+        "orders.Order", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_message_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    buyer_read_at = models.DateTimeField(null=True, blank=True)
+    seller_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_message_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "seller", "order"],
+                condition=models.Q(subject="ORDER", buyer__isnull=False),
+                name="conversation_one_per_buyer_order",
+            ),
+            models.UniqueConstraint(
+                fields=["buyer_email", "seller", "order"],
+                condition=models.Q(subject="ORDER", buyer__isnull=True),
+                name="conversation_one_per_guest_order",
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "seller", "product"],
+                condition=models.Q(subject="LISTING"),
+                name="conversation_one_per_buyer_listing",
+            ),
+            models.UniqueConstraint(
+                fields=["buyer", "seller"],
+                condition=models.Q(subject="SHOP"),
+                name="conversation_one_per_buyer_shop",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation #{self.pk} ({self.get_subject_display()})"
+
+
+class Message(models.Model):
+    """One message in a conversation. `sender` empty = the guest buyer. Soft-deleted by
+    moderation (`removed_at`); an optional image attachment validated like listing images."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_sent",
+    )
+    body = models.TextField(max_length=4000)
+    attachment = models.ImageField(upload_to="messages/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk} in conversation #{self.conversation_id}"
