@@ -18,10 +18,7 @@ app.autodiscover_tasks()
 
 @app.on_after_finalize.connect
 def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
-    """Every periodic job is declared here, and each also exists as a management command.
-
-    Later capabilities add theirs (e.g. retrying failed emails).
-    """
+    """Every periodic job is declared here, and each also exists as a management command."""
     from celery.schedules import crontab
 
     sender.add_periodic_task(
@@ -65,6 +62,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         crontab(minute=23, hour="*/6"),
         sender.signature("orders.tasks.order_items_auto_deliver_task"),
         name="orders-auto-deliver",
+    )
+    # Emails whose tries all failed (last day) or whose task was lost (messaging).
+    sender.add_periodic_task(
+        crontab(minute=7),
+        sender.signature("messaging.tasks.emails_retry_failed_task"),
+        name="emails-retry-failed",
     )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(

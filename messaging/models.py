@@ -6,26 +6,35 @@ class EmailLog(models.Model):
     """Every email we send, keyed so the same message is never sent twice.
 
     `key` names the message (e.g. `receipt-order-12`); a task that runs again finds the
-    SENT row and stops. FAILED rows keep their error and can be retried.
+    SENT row and stops. The message is rendered once, when the event happens, and kept
+    here (subject, text, html): a retry sends exactly what was rendered. PENDING rows
+    wait for the delivery task (`next_attempt_at`: when it is due); FAILED rows keep
+    their error and are retried by `retry_failed_emails` or by staff; SKIPPED rows are
+    optional emails the recipient turned off (their notification was still created).
     """
 
     class Status(models.TextChoices):
         PENDING = "PENDING", "Pending"
         SENT = "SENT", "Sent"
         FAILED = "FAILED", "Failed"
+        SKIPPED = "SKIPPED", "Skipped (turned off by the recipient)"
 
     key = models.CharField(max_length=200, unique=True)
     to = models.EmailField()
     subject = models.CharField(max_length=300)
     template = models.CharField(max_length=200)
+    text_body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"{self.key} → {self.to} ({self.status})"
@@ -58,6 +67,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.title}"
+
+
+class NotificationPreference(models.Model):
+    """A user's choice of optional emails (`messaging.email_kinds`). `muted_kinds` lists
+    the email templates they turned off; transactional mail ignores it. No row = every
+    optional email on."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    muted_kinds = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Email preferences of {self.user}"
 
 
 class Question(models.Model):

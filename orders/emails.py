@@ -20,7 +20,12 @@ def order_send_paid_emails(*, order_id: int) -> None:
         key=f"receipt-order-{order.pk}",
         to=order.email,
         template="orders/emails/receipt",
-        context={"order": order, "items": items, "order_path": order_buyer_url(order)},
+        context={
+            "order": order,
+            "items": items,
+            "order_path": order_buyer_url(order),
+            "notification_url": order_buyer_url(order),
+        },
     )
     for seller, seller_items in items_by_seller(items).items():
         printed = [i for i in seller_items if i.kind == "PHYSICAL"]
@@ -39,6 +44,9 @@ def order_send_paid_emails(*, order_id: int) -> None:
                 "ship_lines": order.ship_address_lines if printed else [],
                 "dispatch_by": min((i.dispatch_by for i in printed if i.dispatch_by), default=None),
                 "sale_path": reverse("orders:seller-sale-detail", kwargs={"order_pk": order.pk}),
+                "notification_url": reverse(
+                    "orders:seller-sale-detail", kwargs={"order_pk": order.pk}
+                ),
             },
         )
 
@@ -56,5 +64,6 @@ def order_send_payment_refunded_email(*, order_id: int, amount_cents: int, curre
             "order": order,
             "amount": format_money(amount_cents, currency),
             "order_path": order_buyer_url(order),
+            "notification_url": order_buyer_url(order),
         },
     )

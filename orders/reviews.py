@@ -69,5 +69,12 @@ def order_review_request_send(*, order_id: int) -> EmailLog | None:
         key=f"review-request-order-{order.pk}",
         to=order.email,
         template="catalog/emails/review_request",
-        context={"order": order, "lines": lines, "is_guest": order.buyer_id is None},
+        context={
+            "order": order,
+            "lines": lines,
+            "is_guest": order.buyer_id is None,
+            "notification_url": lines[0]["review_path"]
+            if len(lines) == 1
+            else reverse("orders:order-detail", kwargs={"pk": order.pk}),
+        },
     )

@@ -721,6 +721,7 @@ def order_item_send_fulfillment_email(*, item_id: int, step: str) -> None:
             "item": item,
             "order": item.order,
             "order_path": order_buyer_url(item.order),
+            "notification_url": order_buyer_url(item.order),
             "carrier": carrier_name(item.carrier),
             "tracking_link": tracking_url(item.carrier, item.tracking_number),
         },

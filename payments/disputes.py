@@ -17,6 +17,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.exceptions import ApplicationError
@@ -189,5 +190,12 @@ def dispute_emails_send(*, dispute_pk: int, step: str) -> None:
             key=f"dispute-{dispute.pk}-{step}-seller-{seller.pk}",
             to=seller.email,
             template=f"payments/emails/dispute_{step}",
-            context={"dispute": dispute, "seller": seller, "share_cents": shares.get(seller.pk, 0)},
+            context={
+                "dispute": dispute,
+                "seller": seller,
+                "share_cents": shares.get(seller.pk, 0),
+                "notification_url": reverse(
+                    "orders:seller-sale-detail", kwargs={"order_pk": dispute.order_id}
+                ),
+            },
         )

@@ -58,7 +58,9 @@ def order_paid_followups(*, order_id: int) -> bool:
     fee, the receipt and sale emails, the review request. Safe to run twice.
 
     Returns True when everything is done (the order is then stamped); False leaves it
-    for the sweeper: an email that failed, a charge Stripe has not reported yet.
+    for the sweeper: emails that could not be recorded, a charge Stripe has not reported
+    yet. An email recorded and queued (EmailLog PENDING, even FAILED) counts as done: its
+    delivery belongs to messaging's retries (`retry_failed_emails`), not to this order.
     Transfers waiting on an outage or a seller count as done here: they have their own
     schedule (`transfers_retry_due`) and stay visible on their rows.
     """
@@ -77,8 +79,8 @@ def order_paid_followups(*, order_id: int) -> bool:
         from orders.emails import order_send_paid_emails
 
         order_send_paid_emails(order_id=order.pk)
-    except Exception:  # recorded FAILED on its EmailLog row; retried by the sweeper
-        logger.warning("order %s: paid emails failed", order.pk, exc_info=True)
+    except Exception:  # a bug before the emails were recorded: run again by the sweeper
+        logger.warning("order %s: paid emails not recorded", order.pk, exc_info=True)
         done = False
     try:
         from catalog.reviews import review_request_schedule

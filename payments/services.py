@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.exceptions import ApplicationError
@@ -501,7 +502,7 @@ def seller_disconnected_emails_send(*, account_pk: int) -> None:
         key=f"stripe-disconnected-{account.stripe_account_id}-seller",
         to=account.seller.email,
         template="payments/emails/account_disconnected",
-        context=context,
+        context={**context, "notification_url": reverse("payments:connect")},
     )
     for staff in User.objects.filter(is_staff=True, is_active=True).order_by("pk"):
         email_send(

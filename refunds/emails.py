@@ -1,5 +1,7 @@
 """The emails a refund request sends (keyed: each goes once)."""
 
+from django.urls import reverse
+
 from marketplace.templatetags.money import format_money
 from messaging.services import email_send
 from orders.emails import order_buyer_url
@@ -34,12 +36,20 @@ def refund_emails_send(*, request_id: int, step: str) -> None:
             key=f"refund-{request.pk}-{step}-buyer",
             to=order.email,
             template=f"refunds/emails/{step}_buyer",
-            context=context,
+            context={
+                **context,
+                "notification_url": reverse("refunds:refund-detail", kwargs={"pk": request.pk}),
+            },
         )
     if to_seller:
         email_send(
             key=f"refund-{request.pk}-{step}-seller",
             to=item.seller.email,
             template=f"refunds/emails/{step}_seller",
-            context=context,
+            context={
+                **context,
+                "notification_url": reverse(
+                    "refunds:seller-refund-detail", kwargs={"pk": request.pk}
+                ),
+            },
         )

@@ -243,11 +243,14 @@ def test_a_line_that_does_not_ship_to_the_country_is_marked_and_checkout_refuses
     assert not product.order_items.exists()
 
 
-def test_only_the_printed_items_seller_gets_the_address_in_the_sale_email(two_shop_order):
+def test_only_the_printed_items_seller_gets_the_address_in_the_sale_email(
+    two_shop_order, django_capture_on_commit_callbacks
+):
     from orders.emails import order_send_paid_emails
 
     order, printed, file, _ = two_shop_order
-    order_send_paid_emails(order_id=order.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # emails go after commit
+        order_send_paid_emails(order_id=order.pk)
     to_printer = next(m for m in mail.outbox if m.to == [printed.seller.email])
     to_designer = next(m for m in mail.outbox if m.to == [file.seller.email])
     assert STREET in to_printer.body and "Please dispatch by" in to_printer.body
