@@ -92,6 +92,7 @@ TEMPLATES = [
                 "marketplace.context_processors.site",
                 "orders.context_processors.cart",
                 "payments.context_processors.stripe_status",
+                "messaging.context_processors.notifications",
             ],
             "builtins": ["marketplace.templatetags.money"],
         },

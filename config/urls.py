@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("refunds.urls")),
     path("", include("downloads.urls")),
+    path("", include("messaging.urls")),
     path("", include("moderation.urls")),
     path("", include("marketplace.urls")),
 ]
