@@ -6,6 +6,7 @@ registered the call does nothing. See `catalog.hooks` for the pattern.
 | hook | registered by | marketplace uses it for |
 | --- | --- | --- |
 | email confirmed | orders | a newly verified address takes over its guest orders |
+| account email sender | messaging | allauth's emails are logged, queued and retried |
 """
 
 from collections.abc import Callable
@@ -24,3 +25,25 @@ def register_email_confirmed(fn: Callable[..., Any]) -> Callable[..., Any]:
 def email_confirmed(*, user, email: str) -> None:
     for fn in _email_confirmed:
         fn(user=user, email=email)
+
+
+# ------------------------------------------------------------------------------
+# Account emails (allauth) go through messaging's durable queue
+# ------------------------------------------------------------------------------
+_account_email_senders: list[Callable[..., Any]] = []
+
+
+def register_account_email_sender(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(*, template, to, message, user)`: record and queue an email allauth rendered
+    (`message` is its EmailMessage, `user` the account it concerns or None)."""
+    if fn not in _account_email_senders:
+        _account_email_senders.append(fn)
+    return fn
+
+
+def account_email_send(*, template: str, to: str, message, user=None) -> bool:
+    """Hand an account email to the registered sender; False when none is registered
+    (the caller then sends it directly)."""
+    for fn in _account_email_senders:
+        fn(template=template, to=to, message=message, user=user)
+    return bool(_account_email_senders)

@@ -6,3 +6,9 @@ class MessagingConfig(AppConfig):
 
     name = "messaging"
     verbose_name = "Messaging"
+
+    def ready(self) -> None:
+        from marketplace.hooks import register_account_email_sender
+        from messaging.account_emails import account_email_record
+
+        register_account_email_sender(account_email_record)

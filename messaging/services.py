@@ -60,7 +60,7 @@ def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
     kind (`messaging.email_kinds`) the user turned off is recorded SKIPPED, not sent;
     the notification is still created.
     """
-    user = context.get("notification_user") or _registered_user(to)
+    user = context.get("notification_user") or email_recipient_user(to)
     context = {
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
@@ -102,6 +102,7 @@ def email_record(
     html: str,
     user=None,
     notify_user: bool = True,
+    notification_title: str = "",
     notification_url: str = "",
     notification_body: str = "",
     render_error: str = "",
@@ -141,7 +142,7 @@ def email_record(
                 notify(
                     user=user,
                     kind=template[:60],
-                    title=subject,
+                    title=notification_title or subject,
                     body=notification_body,
                     url=notification_url,
                 )
@@ -152,7 +153,8 @@ def email_record(
     return log
 
 
-def _registered_user(email: str):
+def email_recipient_user(email: str):
+    """The account registered with `email` (case-insensitive), or None for a guest."""
     from marketplace.models import User
 
     return User.objects.filter(email__iexact=email).first() if email else None

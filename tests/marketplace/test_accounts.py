@@ -18,12 +18,15 @@ def _confirmation_link(message) -> str:
     return match.group(1)
 
 
-def test_signup_sends_a_verification_email_and_confirming_logs_the_user_in(client):
-    # given a visitor signing up
-    response = client.post(
-        reverse("account_signup"),
-        {"email": "Ada@Example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+def test_signup_sends_a_verification_email_and_confirming_logs_the_user_in(
+    client, django_capture_on_commit_callbacks
+):
+    # given a visitor signing up (account emails are queued and sent after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {"email": "Ada@Example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
     # then they are sent to "verify your email", not logged in
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
@@ -60,11 +63,14 @@ def test_verified_user_logs_in_with_email_and_password(client):
     assert int(client.session["_auth_user_id"]) == user.pk
 
 
-def test_unverified_user_cannot_log_in_until_they_verify(client):
+def test_unverified_user_cannot_log_in_until_they_verify(
+    client, django_capture_on_commit_callbacks
+):
     UserFactory(email="new@example.com", verified=False)
-    response = client.post(
-        reverse("account_login"), {"login": "new@example.com", "password": PASSWORD}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_login"), {"login": "new@example.com", "password": PASSWORD}
+        )
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email_verification_sent")
     assert "_auth_user_id" not in client.session
@@ -96,9 +102,12 @@ def test_the_database_refuses_two_users_whose_emails_differ_only_in_case():
         User.objects.bulk_create([User(email="CASE@example.com")])
 
 
-def test_password_reset_sends_a_link_that_sets_a_new_password(client):
+def test_password_reset_sends_a_link_that_sets_a_new_password(
+    client, django_capture_on_commit_callbacks
+):
     user = UserFactory(email="forgot@example.com")
-    client.post(reverse("account_reset_password"), {"email": "forgot@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": "forgot@example.com"})
     assert len(mail.outbox) == 1
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/[^\s]+/)", mail.outbox[0].body)
     assert link
@@ -128,12 +137,17 @@ def test_create_user_lowercases_the_email():
     assert user.check_password(PASSWORD)
 
 
-def test_changing_email_verifies_the_new_address_before_it_is_used(client):
+def test_changing_email_verifies_the_new_address_before_it_is_used(
+    client, django_capture_on_commit_callbacks
+):
     # given a verified user
     user = UserFactory(email="old@example.com")
     client.force_login(user)
     # when they ask to change their address
-    response = client.post(reverse("account_email"), {"action_add": "", "email": "new@example.com"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_email"), {"action_add": "", "email": "new@example.com"}
+        )
     # then a confirmation goes to the new address and the old one stays the login
     assert response.status_code == 302
     assert [m.to for m in mail.outbox] == [["new@example.com"]]

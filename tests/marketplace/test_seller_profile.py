@@ -59,12 +59,15 @@ def test_anonymous_visitor_is_sent_to_log_in(client):
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_unverified_user_is_asked_to_verify_and_no_shop_is_made(client):
+def test_unverified_user_is_asked_to_verify_and_no_shop_is_made(
+    client, django_capture_on_commit_callbacks
+):
     # given a user who never confirmed their address
     user = UserFactory(verified=False)
     client.force_login(user)
-    # when they try to open a shop
-    response = client.post(CREATE_URL, {"display_name": "Sneaky"})
+    # when they try to open a shop (the confirmation email goes after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CREATE_URL, {"display_name": "Sneaky"})
     # then they see the verify page, get a fresh confirmation, and nothing is created
     assert response.status_code == 403
     assert b"erif" in response.content  # "Verify" / "verified" in the page copy
