@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 # Seconds to wait after the 1st, 2nd, … failed try; the 6th failure is final.
 EMAIL_RETRY_DELAYS = (60, 120, 240, 480, 960)
 EMAIL_MAX_ATTEMPTS = len(EMAIL_RETRY_DELAYS) + 1
+# Bodies of these templates carry one-time links; they are blanked once sent.
+SCRUBBED_AFTER_SENDING = ("account/email/",)
 
 
 def email_retry_delay(*, attempts: int) -> int | None:
@@ -218,7 +220,13 @@ def email_deliver(*, log_id: int) -> EmailLog | None:
         log.status = EmailLog.Status.SENT
         log.sent_at = now
         log.next_attempt_at = None
-        log.save(update_fields=["attempts", "status", "sent_at", "next_attempt_at"])
+        fields = ["attempts", "status", "sent_at", "next_attempt_at"]
+        if log.template.startswith(SCRUBBED_AFTER_SENDING):
+            # One-time links (password reset, address confirmation) are not kept once
+            # they are out: a SENT row is never sent again, so nothing needs them.
+            log.text_body = log.html_body = ""
+            fields += ["text_body", "html_body"]
+        log.save(update_fields=fields)
     return log
 
 

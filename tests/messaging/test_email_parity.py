@@ -277,5 +277,7 @@ def test_exempt_account_emails_are_sent_without_a_notification(
     signup = EmailLog.objects.get(template="account/email/email_confirmation_signup")
     unknown = EmailLog.objects.get(template="account/email/unknown_account")
     assert signup.status == "SENT" and signup.to == "new@example.com"
+    # its one-time link is not kept once sent
+    assert signup.text_body == "" and signup.html_body == ""
     assert unknown.status == "SENT" and unknown.to == "nobody@example.com"
     assert not Notification.objects.exists()
