@@ -62,6 +62,9 @@ def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
     kind (`messaging.email_kinds`) the user turned off is recorded SKIPPED, not sent;
     the notification is still created.
     """
+    existing = EmailLog.objects.filter(key=key).first()
+    if existing is not None:  # sent or queued already: nothing to render
+        return existing
     user = context.get("notification_user") or email_recipient_user(to)
     context = {
         "site_name": settings.SITE_NAME,

@@ -96,14 +96,17 @@ def test_guest_order_page_needs_the_token(client):
     assert client.get(url).status_code == 404
 
 
-def test_a_guest_order_joins_the_account_that_verifies_its_email(client):
+def test_a_guest_order_joins_the_account_that_verifies_its_email(
+    client, django_capture_on_commit_callbacks
+):
     import re
 
     order = paid_order(_printed(), email="later@example.com")
-    client.post(
-        reverse("account_signup"),
-        {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD},
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # emails go after commit
+        client.post(
+            reverse("account_signup"),
+            {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        )
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
     client.post(link.group(1))
     order.refresh_from_db()
