@@ -102,9 +102,13 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         who = self.reporter or self.reporter_email or "someone"
+        if self.review_id:
+            # "… on the 4★ review of “Planter” by ada@…": admin lists select_related it.
+            target = f"the {self.review}"
+        else:
+            target = f"{self.get_kind_display().lower()} #{self.target_id}"
         return (
-            f"{self.get_reason_display()} report by {who} on {self.get_kind_display().lower()} "
-            f"#{self.target_id} ({self.get_status_display()})"
+            f"{self.get_reason_display()} report by {who} on {target} ({self.get_status_display()})"
         )
 
 
