@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("catalog.urls")),
     path("", include("catalog.urls_social")),
+    path("", include("messaging.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("refunds.urls")),

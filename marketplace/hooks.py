@@ -5,7 +5,8 @@ registered the call does nothing. See `catalog.hooks` for the pattern.
 
 | hook | registered by | marketplace uses it for |
 | --- | --- | --- |
-| email confirmed | orders | a newly verified address takes over its guest orders |
+| email confirmed | orders, messaging | the address takes over its guest orders, threads |
+| suspension statement | moderation | the "your account is suspended" page links to the decision |
 """
 
 from collections.abc import Callable
@@ -24,3 +25,22 @@ def register_email_confirmed(fn: Callable[..., Any]) -> Callable[..., Any]:
 def email_confirmed(*, user, email: str) -> None:
     for fn in _email_confirmed:
         fn(user=user, email=email)
+
+
+_suspension_statement: list[Callable[..., str | None]] = []
+
+
+def register_suspension_statement_url(fn: Callable[..., str | None]) -> Callable[..., str | None]:
+    """`fn(*, user) -> str | None`: the path of the statement of reasons of `user`'s
+    active suspension (where they read it and can appeal), or None."""
+    if fn not in _suspension_statement:
+        _suspension_statement.append(fn)
+    return fn
+
+
+def suspension_statement_url(*, user) -> str | None:
+    for fn in _suspension_statement:
+        url = fn(user=user)
+        if url:
+            return url
+    return None
