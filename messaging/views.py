@@ -109,6 +109,11 @@ class QuestionDetailView(View):
 class QuestionAskView(ActiveAccountRequiredMixin, View):
     """Verified, not suspended: POST a public question about a live listing."""
 
+    def get(self, request: HttpRequest, product_pk: int) -> HttpResponse:
+        # Back from logging in (the form posts here): the form is on the product page.
+        product = get_object_or_404(product_queryset_public(), pk=product_pk)
+        return redirect(f"{product.get_absolute_url()}#questions")
+
     def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = get_object_or_404(product_queryset_public(), pk=product_pk)
         back = f"{product.get_absolute_url()}#questions"
@@ -143,6 +148,9 @@ class QuestionAskView(ActiveAccountRequiredMixin, View):
 
 class AnswerCreateView(ActiveAccountRequiredMixin, View):
     """Verified, not suspended: POST an answer (the seller's, or another member's)."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return redirect("messaging:question-detail", pk=pk)  # the form is on the product page
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         question = selectors.question_get_public(pk=pk)
@@ -298,9 +306,9 @@ class ThreadView(View):
             return response
         if not access.may_post:
             raise Http404("Staff read threads; they do not post in them.")
+        if request.user.is_authenticated and request.user.is_suspended:
+            return suspended_response(request)  # even holding an order's token
         sender = request.user if access.role in ("buyer", "seller") else None
-        if sender is not None and sender.is_suspended:
-            return suspended_response(request)
         path = selectors.conversation_path(access.conversation, token=access.token)
         if _over_limit(request, group="messaging-message", rate=settings.RATELIMIT_MESSAGE):
             return _too_many(request, what="messages", back=path)
@@ -381,6 +389,8 @@ class _StartView(View):
         return self._render(request, target, MessageForm())
 
     def post(self, request: HttpRequest, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and request.user.is_suspended:
+            return suspended_response(request)  # even holding an order's token
         target = self.target(request, **kwargs)
         sender = target["buyer"] if target["side"] == "buyer" else target["seller"]
         if target["side"] == "buyer" and not (

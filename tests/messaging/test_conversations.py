@@ -425,3 +425,65 @@ def test_removed_messages_show_a_placeholder(client):
     html = client.get(_thread_url(conversation)).content.decode()
     assert "Nasty words" not in html
     assert "This message was removed by our moderators" in html
+
+
+# --- the rest of the permission matrix ---------------------------------------------
+def test_an_unverified_user_gets_the_verify_page_on_the_inbox_and_threads(client):
+    conversation = _thread()
+    client.force_login(UserFactory(verified=False))
+    for url in (reverse("messaging:inbox"), _thread_url(conversation)):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "Verify your email address" in response.content.decode()
+
+
+def test_order_threads_need_a_login_or_the_token(client):
+    order, shop = sold(buyer=UserFactory())
+    buyer_side = reverse(
+        "messaging:start-order", kwargs={"order_pk": order.pk, "seller_pk": shop.pk}
+    )
+    seller_side = reverse("messaging:start-order-buyer", kwargs={"order_pk": order.pk})
+    assert client.get(buyer_side)["Location"].startswith("/accounts/login")
+    assert client.get(seller_side)["Location"].startswith("/accounts/login")
+    # the buyer is no seller on their own order
+    client.force_login(order.buyer)
+    assert client.get(seller_side).status_code == 404
+
+
+def test_a_suspended_user_holding_a_token_still_cannot_post(client):
+    order, shop = sold(email="guest@example.com")
+    url = reverse("messaging:start-order", kwargs={"order_pk": order.pk, "seller_pk": shop.pk})
+    client.force_login(UserFactory(is_suspended=True))
+    response = client.post(f"{url}?t={order.access_token}", {"body": "Hi"})
+    assert response.status_code == 403
+    assert Conversation.objects.count() == 0
+
+
+def test_a_guest_sees_the_picture_with_the_token_only(client):
+    order, shop = sold(email="guest@example.com")
+    conversation, _ = conversation_get_or_start(
+        subject=Conversation.Subject.ORDER,
+        seller=shop,
+        buyer_email="guest@example.com",
+        order_id=order.pk,
+    )
+    picture = SimpleUploadedFile("p.png", image_bytes(size=(40, 40)), "image/png")
+    message = message_send(
+        conversation=conversation, sender=shop, side="seller", body="Here", attachment=picture
+    )
+    url = reverse(
+        "messaging:attachment", kwargs={"pk": conversation.pk, "message_pk": message.pk}
+    )
+    assert client.get(f"{url}?t={order.access_token}").status_code == 200
+    assert client.get(f"{url}?t={'y' * 32}").status_code == 404
+    assert client.get(url)["Location"].startswith("/accounts/login")
+
+
+def test_the_guests_thread_page_links_back_to_their_order_with_the_token(client):
+    order, shop = sold(email="guest@example.com")
+    url = reverse("messaging:start-order", kwargs={"order_pk": order.pk, "seller_pk": shop.pk})
+    client.post(f"{url}?t={order.access_token}", {"body": "Hi"})
+    conversation = Conversation.objects.get()
+    html = client.get(_thread_url(conversation, order.access_token)).content.decode()
+    assert f"{order.get_absolute_url()}?t={order.access_token}" in html
+    assert "Buyer:" not in html  # the order panel's seller details are the seller's

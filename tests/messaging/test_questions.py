@@ -339,3 +339,18 @@ def test_ten_thousand_unicode_characters_are_refused_not_a_500(client):
     response = client.post(_ask_url(product), {"body": "\U0001f600\u202e" * 5000})
     assert response.status_code == 400
     assert Question.objects.count() == 0
+
+
+def test_coming_back_from_login_to_the_ask_url_lands_on_the_questions(client):
+    product = live_product()
+    client.force_login(UserFactory())
+    response = client.get(_ask_url(product))
+    assert response["Location"] == f"{product.get_absolute_url()}#questions"
+
+
+def test_a_suspended_seller_still_reads_their_waiting_questions(client):
+    me = seller(is_suspended=True)
+    question(product=live_product(owner=me), body="Still there?")
+    client.force_login(me)
+    response = client.get(reverse("messaging:seller-question-list"))
+    assert response.status_code == 200
