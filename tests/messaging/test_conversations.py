@@ -471,9 +471,7 @@ def test_a_guest_sees_the_picture_with_the_token_only(client):
     message = message_send(
         conversation=conversation, sender=shop, side="seller", body="Here", attachment=picture
     )
-    url = reverse(
-        "messaging:attachment", kwargs={"pk": conversation.pk, "message_pk": message.pk}
-    )
+    url = reverse("messaging:attachment", kwargs={"pk": conversation.pk, "message_pk": message.pk})
     assert client.get(f"{url}?t={order.access_token}").status_code == 200
     assert client.get(f"{url}?t={'y' * 32}").status_code == 404
     assert client.get(url)["Location"].startswith("/accounts/login")
