@@ -229,7 +229,14 @@ class InboxView(VerifiedEmailRequiredMixin, View):
                     "unread": conversation.unread,
                 }
             )
-        return render(request, "messaging/inbox.html", {"page": page, "threads": threads})
+        waiting = None
+        if hasattr(request.user, "seller_profile"):
+            waiting = selectors.questions_waiting_for_seller(seller=request.user).count()
+        return render(
+            request,
+            "messaging/inbox.html",
+            {"page": page, "threads": threads, "questions_waiting": waiting},
+        )
 
 
 def _thread_access(request: HttpRequest, pk: int):

@@ -354,3 +354,16 @@ def test_a_suspended_seller_still_reads_their_waiting_questions(client):
     client.force_login(me)
     response = client.get(reverse("messaging:seller-question-list"))
     assert response.status_code == 200
+
+
+def test_a_sellers_inbox_shows_how_many_questions_wait(client):
+    me = seller()
+    mine = live_product(owner=me)
+    question(product=mine)
+    question(product=mine)
+    client.force_login(me)
+    response = client.get(reverse("messaging:inbox"))
+    assert response.context["questions_waiting"] == 2
+    assert "Questions waiting for you" in response.content.decode()
+    client.force_login(UserFactory())
+    assert client.get(reverse("messaging:inbox")).context["questions_waiting"] is None
