@@ -30,13 +30,18 @@ from marketplace.hooks import suspension_statement_url
 from marketplace.selectors import seller_profile_for_user, user_has_verified_email
 
 
+def unverified_response(request):
+    """The verify-your-email page (403), with a fresh confirmation email."""
+    send_verification_email_for_user(request, request.user)
+    return render(request, "account/verified_email_required.html", status=403)
+
+
 def verified_email_required(view_func):
     @login_required
     @wraps(view_func)
     def wrapped(request, *args, **kwargs):
         if not user_has_verified_email(request.user):
-            send_verification_email_for_user(request, request.user)
-            return render(request, "account/verified_email_required.html", status=403)
+            return unverified_response(request)
         return view_func(request, *args, **kwargs)
 
     return wrapped

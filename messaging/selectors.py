@@ -218,9 +218,16 @@ def conversation_find(
     return threads.first()
 
 
-def thread_messages(conversation: Conversation) -> list[Message]:
-    """The thread's messages, oldest first, with senders (one query)."""
-    return list(conversation.messages.select_related("sender").order_by("created_at", "id"))
+def thread_messages(conversation: Conversation, *, reader: ThreadAccess) -> list[Message]:
+    """The thread's messages, oldest first, with senders (one query). Each carries
+    `from_seller` and `mine` (written by `reader`; never for staff)."""
+    items = list(conversation.messages.select_related("sender").order_by("created_at", "id"))
+    for message in items:
+        message.from_seller = bool(message.sender_id) and (
+            message.sender_id == conversation.seller_id
+        )
+        message.mine = reader.role != "staff" and ((reader.side == "seller") == message.from_seller)
+    return items
 
 
 def _my_read_at(user: User):

@@ -35,7 +35,7 @@ from marketplace.access import (
     VerifiedEmailRequiredMixin,
     active_account_required,
     suspended_response,
-    verified_email_required,
+    unverified_response,
 )
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
@@ -249,7 +249,7 @@ def _thread_access(request: HttpRequest, pk: int):
         and token is None
         and not user_has_verified_email(request.user)
     ):
-        return None, verified_email_required(lambda r: None)(request)
+        return None, unverified_response(request)
     access = selectors.conversation_for_viewer(pk=pk, user=request.user, token=token)
     if access is None:
         raise Http404("No such conversation.")
@@ -265,16 +265,7 @@ class ThreadView(View):
 
     def _render(self, request, access, form, *, status=200) -> HttpResponse:
         conversation = access.conversation
-        items = selectors.thread_messages(conversation)
-        for message in items:
-            message.from_seller = message.sender_id == conversation.seller_id and bool(
-                message.sender_id
-            )
-            message.mine = (
-                (access.side == "seller") == message.from_seller
-                if access.role != "staff"
-                else False
-            )
+        items = selectors.thread_messages(conversation, reader=access)
         return render(
             request,
             self.template_name,
