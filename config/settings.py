@@ -92,7 +92,7 @@ TEMPLATES = [
                 "marketplace.context_processors.site",
                 "orders.context_processors.cart",
                 "payments.context_processors.stripe_status",
-                "messaging.context_processors.inbox",
+                "messaging.inbox_context.inbox",
             ],
             "builtins": ["marketplace.templatetags.money"],
         },

@@ -11,8 +11,9 @@ class MessagingConfig(AppConfig):
         # What lower apps learn from messaging, without importing it (see catalog/hooks.py).
         from catalog import hooks as catalog_hooks
         from marketplace import hooks as marketplace_hooks
-        from messaging.selectors import product_questions_section
-        from messaging.services import conversations_attach_guest
+        from messaging import post_tasks  # noqa: F401  Celery registers tasks.py only
+        from messaging.post_selectors import product_questions_section
+        from messaging.posts import conversations_attach_guest
 
         catalog_hooks.register_product_questions(product_questions_section)
         marketplace_hooks.register_email_confirmed(conversations_attach_guest)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import marketplace.converters  # noqa: F401  registers <id:…>
-from messaging import views
+from messaging import post_views as views
 
 app_name = "messaging"
 

@@ -7,8 +7,8 @@ from catalog import hooks
 from downloads.selectors import review_evidence_from_download
 from marketplace import hooks as marketplace_hooks
 from messaging import hooks as messaging_hooks
-from messaging.selectors import product_questions_section
-from messaging.services import conversations_attach_guest
+from messaging.post_selectors import product_questions_section
+from messaging.posts import conversations_attach_guest
 from orders import hooks as orders_hooks
 from orders.reviews import review_evidence_from_purchase
 from orders.selectors import order_context_for_messaging

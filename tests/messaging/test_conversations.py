@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from messaging.models import Conversation, Message, Notification
-from messaging.services import conversation_get_or_start, message_send
+from messaging.posts import conversation_get_or_start, message_send
 from tests.factories import UserFactory
 from tests.images import image_bytes
 from tests.messaging.factories import live_product, seller, sold
@@ -253,7 +253,7 @@ def test_the_inbox_queries_do_not_grow_with_threads(client, django_assert_max_nu
 def test_the_header_count_is_one_query_and_none_for_visitors(client, django_assert_num_queries, rf):
     from django.contrib.auth.models import AnonymousUser
 
-    from messaging.context_processors import inbox
+    from messaging.inbox_context import inbox
 
     request = rf.get("/")
     request.user = AnonymousUser()

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from marketplace.uploads import validate_image_upload
-from messaging.services import ANSWER_MAX_CHARS, MESSAGE_MAX_CHARS, QUESTION_MAX_CHARS
+from messaging.posts import ANSWER_MAX_CHARS, MESSAGE_MAX_CHARS, QUESTION_MAX_CHARS
 
 
 def _body(label: str, limit: int, rows: int, required: bool = True) -> forms.CharField:

@@ -41,10 +41,11 @@ from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 from marketplace.models import SellerProfile
 from marketplace.selectors import seller_is_listed, user_has_verified_email
-from messaging import selectors, services
-from messaging.forms import AnswerForm, MessageForm, QuestionForm
+from messaging import post_selectors as selectors
+from messaging import posts as services
 from messaging.hooks import order_context
 from messaging.models import Conversation
+from messaging.post_forms import AnswerForm, MessageForm, QuestionForm
 
 # The shape of an order access token (orders' rule, repeated: orders sits above
 # messaging). Anything else never reaches a comparison.

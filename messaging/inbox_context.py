@@ -1,6 +1,6 @@
 from django.utils.functional import SimpleLazyObject
 
-from messaging.selectors import unread_thread_count
+from messaging.post_selectors import unread_thread_count
 
 
 def inbox(request):
