@@ -17,6 +17,7 @@ registration order, which is `INSTALLED_APPS` order (lower layers first).
 | listing metrics | orders, downloads | the seller's listings table (units sold, downloads) |
 | review evidence | orders, downloads | who may review: a paid line, or a free download |
 | review reports | moderation | the report form and "you reported this" on reviews |
+| product questions | messaging | the product page's "Questions & answers" section |
 """
 
 from collections.abc import Callable
@@ -177,4 +178,32 @@ def register_review_request(fn: Callable[..., Any]) -> Callable[..., Any]:
 def review_request_send(*, order_id: int):
     for fn in _review_request:
         return fn(order_id=order_id)
+    return None
+
+
+# ------------------------------------------------------------------------------
+# Questions and answers (messaging)
+# ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProductQuestions:
+    """The product page's Q&A section, rendered by the app that owns it: the page
+    includes `template_name` with `context` as `qa`. Built in a constant number of
+    queries whatever the number of questions."""
+
+    template_name: str
+    context: dict
+
+
+_product_questions: list[Callable[..., ProductQuestions]] = []
+
+
+def register_product_questions(fn: Callable[..., ProductQuestions]) -> Callable[..., Any]:
+    """`fn(*, product, user, page) -> ProductQuestions`. Without it, the section says
+    there are no questions yet."""
+    return _add(_product_questions, fn)
+
+
+def product_questions(*, product, user, page) -> ProductQuestions | None:
+    for fn in _product_questions:
+        return fn(product=product, user=user, page=page)
     return None

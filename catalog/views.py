@@ -155,6 +155,10 @@ class ProductDetailView(View):
                 "more_like_this": annotate_trending_badge(
                     annotate_buyability(products_like(product), user=request.user)
                 ),
+                # messaging's section, when installed (catalog/hooks.py)
+                "product_questions": hooks.product_questions(
+                    product=product, user=request.user, page=request.GET.get("qpage", 1)
+                ),
             },
         )
 

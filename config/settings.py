@@ -93,6 +93,7 @@ TEMPLATES = [
                 "orders.context_processors.cart",
                 "payments.context_processors.stripe_status",
                 "messaging.context_processors.notifications",
+                "messaging.inbox_context.inbox",
             ],
             "builtins": ["marketplace.templatetags.money"],
         },
@@ -257,6 +258,10 @@ ARCHIVE_MAX_RATIO = env_int("ARCHIVE_MAX_RATIO", 200)
 MESH_PREVIEW_MAX_TRIANGLES = env_int("MESH_PREVIEW_MAX_TRIANGLES", 60_000)
 MESH_PREVIEW_GRID_STEPS = env_int("MESH_PREVIEW_GRID_STEPS", 256)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
+# A picture attached to a buyer–seller message: checked like listing images, re-encoded
+# as WebP at most this many pixels on its long side, kept in the private storage.
+MESSAGE_IMAGE_MAX_BYTES = env_int("MESSAGE_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+MESSAGE_IMAGE_MAX_SIDE = env_int("MESSAGE_IMAGE_MAX_SIDE", 1600)
 
 # ------------------------------------------------------------------------------
 # Email: SMTP when EMAIL_HOST is set, else the console plus files in var/outbox
@@ -350,6 +355,13 @@ DOWNLOAD_RATE_IP = env_str("DOWNLOAD_RATE_IP", "120/m")
 # Refund requests (POST) per signed-in user or guest session, and per IP.
 REFUND_REQUEST_RATE = env_str("REFUND_REQUEST_RATE", "10/h")
 REFUND_REQUEST_RATE_IP = env_str("REFUND_REQUEST_RATE_IP", "30/h")
+# Product questions, answers and buyer–seller messages: per signed-in user (or guest
+# session, for messages) and per IP. Past a limit the poster gets a 429 page that says
+# how long to wait.
+RATELIMIT_QUESTION = env_str("RATELIMIT_QUESTION", "10/h")
+RATELIMIT_ANSWER = env_str("RATELIMIT_ANSWER", "30/h")
+RATELIMIT_MESSAGE = env_str("RATELIMIT_MESSAGE", "30/h")
+RATELIMIT_POST_IP = env_str("RATELIMIT_POST_IP", "100/h")
 
 # ------------------------------------------------------------------------------
 # Stripe: real keys switch the gateway from the local payment simulator to Stripe

@@ -21,11 +21,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("catalog.urls")),
     path("", include("catalog.urls_social")),
+    path("", include("messaging.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
     path("", include("refunds.urls")),
     path("", include("downloads.urls")),
-    path("", include("messaging.urls")),
     path("", include("moderation.urls")),
     path("", include("marketplace.urls")),
 ]

@@ -5,6 +5,9 @@
   the verify-your-email page (403) and a fresh confirmation email (allauth's cooldown
   stops repeats).
 - `SellerRequiredMixin`: verified and has a shop; others are sent to "Become a seller".
+- `active_account_required` / `ActiveAccountRequiredMixin`: posting (questions, answers,
+  messages): verified as above, and not suspended — a suspended user gets a 403 page that
+  says so and links to the decision (statement of reasons) where they can appeal.
 - `staff_required` / `StaffRequiredMixin`: staff pages outside the admin. Anonymous
   visitors go to log in; anyone signed in who is not staff gets a 404, the same answer
   as for a page that does not exist (staff pages are not advertised).
@@ -23,7 +26,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 
+from marketplace.hooks import suspension_statement_url
 from marketplace.selectors import seller_profile_for_user, user_has_verified_email
+
+
+def unverified_response(request):
+    """The verify-your-email page (403), with a fresh confirmation email."""
+    send_verification_email_for_user(request, request.user)
+    return render(request, "account/verified_email_required.html", status=403)
 
 
 def verified_email_required(view_func):
@@ -31,8 +41,7 @@ def verified_email_required(view_func):
     @wraps(view_func)
     def wrapped(request, *args, **kwargs):
         if not user_has_verified_email(request.user):
-            send_verification_email_for_user(request, request.user)
-            return render(request, "account/verified_email_required.html", status=403)
+            return unverified_response(request)
         return view_func(request, *args, **kwargs)
 
     return wrapped
@@ -53,6 +62,37 @@ class SellerRequiredMixin(VerifiedEmailRequiredMixin):
             if self.seller_profile is None:
                 messages.info(request, "Open your shop first: it takes a minute.")
                 return redirect("marketplace:seller-profile-create")
+        return super().dispatch(request, *args, **kwargs)
+
+
+def suspended_response(request):
+    """The 403 page a suspended user gets from any posting view."""
+    return render(
+        request,
+        "account/suspended.html",
+        {"statement_url": suspension_statement_url(user=request.user)},
+        status=403,
+    )
+
+
+def active_account_required(view_func):
+    """Verified (see `verified_email_required`) and not suspended."""
+
+    @verified_email_required
+    @wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_suspended:
+            return suspended_response(request)
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ActiveAccountRequiredMixin:
+    """For views where a signed-in person posts: see `active_account_required`."""
+
+    @method_decorator(active_account_required)
+    def dispatch(self, request, *args, **kwargs):
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -5,8 +5,9 @@ registered the call does nothing. See `catalog.hooks` for the pattern.
 
 | hook | registered by | marketplace uses it for |
 | --- | --- | --- |
-| email confirmed | orders | a newly verified address takes over its guest orders |
 | account email sender | messaging | allauth's emails are logged, queued and retried |
+| email confirmed | orders, messaging | the address takes over its guest orders, threads |
+| suspension statement | moderation | the "your account is suspended" page links to the decision |
 """
 
 from collections.abc import Callable
@@ -47,3 +48,22 @@ def account_email_send(*, template: str, to: str, message, user=None) -> bool:
     for fn in _account_email_senders:
         fn(template=template, to=to, message=message, user=user)
     return bool(_account_email_senders)
+
+
+_suspension_statement: list[Callable[..., str | None]] = []
+
+
+def register_suspension_statement_url(fn: Callable[..., str | None]) -> Callable[..., str | None]:
+    """`fn(*, user) -> str | None`: the path of the statement of reasons of `user`'s
+    active suspension (where they read it and can appeal), or None."""
+    if fn not in _suspension_statement:
+        _suspension_statement.append(fn)
+    return fn
+
+
+def suspension_statement_url(*, user) -> str | None:
+    for fn in _suspension_statement:
+        url = fn(user=user)
+        if url:
+            return url
+    return None

@@ -1,5 +1,9 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
+
+from marketplace.storage import private_storage
 
 
 class EmailLog(models.Model):
@@ -196,9 +200,17 @@ class Conversation(models.Model):
         return f"Conversation #{self.pk} ({self.get_subject_display()})"
 
 
+def message_attachment_upload_to(instance: "Message", filename: str) -> str:
+    # A random name: the uploaded name is never used (the image is re-encoded as WebP).
+    return f"messages/{instance.conversation_id}/{uuid.uuid4().hex}.webp"
+
+
 class Message(models.Model):
     """One message in a conversation. `sender` empty = the guest buyer. Soft-deleted by
-    moderation (`removed_at`); an optional image attachment validated like listing images."""
+    moderation (`removed_at`); an optional image attachment validated like listing images.
+
+    The attachment lives in the PRIVATE storage (no public URL): only the thread's
+    participants and staff get it, through `messaging:attachment`."""
 
     conversation = models.ForeignKey(
         Conversation, on_delete=models.CASCADE, related_name="messages"
@@ -211,7 +223,9 @@ class Message(models.Model):
         related_name="messages_sent",
     )
     body = models.TextField(max_length=4000)
-    attachment = models.ImageField(upload_to="messages/%Y/%m/", blank=True)
+    attachment = models.ImageField(
+        upload_to=message_attachment_upload_to, storage=private_storage, blank=True, max_length=300
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     removed_at = models.DateTimeField(null=True, blank=True)
 

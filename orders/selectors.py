@@ -353,3 +353,37 @@ def order_can_restore(order) -> bool:
     from orders.models import Order
 
     return order.status in (Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED)
+
+
+def order_context_for_messaging(*, order_id: int, seller_id: int):
+    """messaging's `order context` hook: the paid order `order_id` as seller `seller_id`
+    sold it (their lines only), or None when they sold nothing on it or it was never
+    paid. Two queries."""
+    from django.urls import reverse
+
+    from messaging.hooks import OrderContext
+    from orders.models import Order, OrderItem
+
+    order = (
+        Order.objects.select_related("buyer").filter(pk=order_id, status__in=Order.WAS_PAID).first()
+    )
+    if order is None:
+        return None
+    items = list(OrderItem.objects.filter(order=order, seller_id=seller_id).order_by("pk"))
+    if not items:
+        return None
+    buyer_name = (order.buyer.name if order.buyer else "") or order.ship_name or order.email
+    return OrderContext(
+        order_id=order.pk,
+        number=f"#{order.pk}",
+        status=order.get_status_display(),
+        buyer_id=order.buyer_id,
+        buyer_email=order.email,
+        buyer_name=buyer_name,
+        lines=tuple(
+            f"{i.quantity} × {i.title} — {i.get_fulfillment_status_display()}" for i in items
+        ),
+        sale_path=reverse("orders:seller-sale-detail", kwargs={"order_pk": order.pk}),
+        order_path=reverse("orders:order-detail", kwargs={"pk": order.pk}),
+        access_token=order.access_token,
+    )
