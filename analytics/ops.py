@@ -4,7 +4,7 @@ selectors. Reads only, each block a bounded number of queries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
@@ -89,7 +89,7 @@ def _latency_histograms(*, since: datetime) -> list[dict]:
     for created, received, processed in rows:
         stripe_at = None
         if isinstance(created, int | float):
-            stripe_at = datetime.fromtimestamp(created, tz=timezone.UTC)
+            stripe_at = datetime.fromtimestamp(created, tz=UTC)
         pairs = (
             (stripe_at, received),
             (received, processed),
