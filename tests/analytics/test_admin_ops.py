@@ -119,8 +119,8 @@ def test_staff_see_what_needs_a_person(client):
         last_error="SMTP 451",
     )
     seller = UserFactory(email="maker@example.com")
-    from tests.orders.factories import paid_order
     from tests.catalog.factories import ProductFactory
+    from tests.orders.factories import paid_order
 
     order = paid_order(
         ProductFactory(
