@@ -141,3 +141,24 @@ def test_an_event_that_fails_again_stays_failed_and_is_logged(client, failed_pay
     assert (result.changed, result.status) == (False, "FAILED")
     assert "failed again" in result.message and "still down" in result.message
     assert _logs().get().after["error"].endswith("still down")
+
+
+# --- rotating the webhook secret -------------------------------------------------------
+def test_a_previous_webhook_secret_is_accepted_while_listed_as_a_fallback(
+    settings, deliver, django_capture_on_commit_callbacks
+):
+    from tests.payments.stripe_http import fixture
+
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_new"
+    settings.STRIPE_WEBHOOK_SECRET_FALLBACKS = ["whsec_old"]
+    event = fixture("event_charge_refunded")
+    with django_capture_on_commit_callbacks(execute=False):
+        assert deliver(event, secret="whsec_old").status_code == 200
+        assert deliver({**event, "id": "evt_other"}, secret="whsec_new").status_code == 200
+        assert deliver({**event, "id": "evt_x"}, secret="whsec_unknown").status_code == 400
+    settings.STRIPE_WEBHOOK_SECRET_FALLBACKS = []
+    with django_capture_on_commit_callbacks(execute=False):
+        assert deliver({**event, "id": "evt_y"}, secret="whsec_old").status_code == 400
+    assert sorted(StripeEvent.objects.values_list("stripe_event_id", flat=True)) == sorted(
+        [event["id"], "evt_other"]
+    )
