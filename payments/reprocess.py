@@ -63,10 +63,12 @@ def stripe_event_reprocess(*, actor, event: StripeEvent, reason: str) -> Reproce
     error = ""
     if event.status in DONE:
         changed = False
-        message = (
-            f"Event {event.stripe_event_id} was already {event.get_status_display().lower()}"
-            ": nothing changed."
+        done = (
+            "processed"
+            if event.status == StripeEvent.Status.PROCESSED
+            else "handled (stored only: no handler acts on it)"
         )
+        message = f"Event {event.stripe_event_id} was already {done}: nothing changed."
     else:
         try:
             outcome = stripe_event_process(event_row_id=event.pk)
