@@ -198,12 +198,14 @@ def _funnel(totals: dict[str, int]) -> list[dict]:
         ("Added to cart", totals["add_to_cart"]),
         ("Purchases", totals["purchases"]),
     ]
-    out, previous = [], None
-    for label, n in steps:
-        rate = None if not previous else round(100 * n / previous, 1)
-        out.append({"label": label, "count": n, "rate": rate})
-        previous = n
-    return out
+    # Each step as a share of views: the steps are not strictly nested (a buyer may add
+    # to cart from a card, a guest may buy from a shared link), so "of the step before"
+    # could exceed 100% and mislead.
+    views = totals["views"]
+    return [
+        {"label": label, "count": n, "rate": round(100 * n / views, 1) if views and i else None}
+        for i, (label, n) in enumerate(steps)
+    ]
 
 
 # ------------------------------------------------------------------------------
