@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -56,7 +57,10 @@ def window_for(
 ) -> Window:
     """The last `days` days up to today (today included), or the custom [first, last],
     in the time zone `tz_name`. The caller validated the range (≤ MAX_RANGE_DAYS)."""
-    tz = ZoneInfo(tz_name)
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):  # a zone the system's tzdata dropped
+        tz = ZoneInfo(settings.TIME_ZONE)
     if first is not None and last is not None:
         return Window(first=first, last=last, tz=tz)
     today = timezone.now().astimezone(tz).date()

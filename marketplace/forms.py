@@ -84,6 +84,7 @@ class SellerProfileUpdateForm(SellerProfileForm):
     time_zone = forms.ChoiceField(
         label="Your time zone",
         choices=_time_zone_choices,
+        required=False,  # left out: the shop keeps the zone it has
         help_text="Your analytics count days in this time zone.",
     )
 

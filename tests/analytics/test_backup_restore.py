@@ -139,10 +139,14 @@ def test_backup_drop_restore_gives_a_clean_ledger_working_downloads_and_a_site(t
 
 
 def test_the_file_stores_round_trip_through_s3(s3_storages, tmp_path):
-    # given a file in each bucket (moto's S3)
+    # given a file in each bucket (moto's S3, emptied of other tests' objects first)
     from django.core.files.base import ContentFile
     from django.core.files.storage import storages
 
+    _endpoint, client = s3_storages
+    for bucket in ("hc3d-public", "hc3d-private"):
+        for obj in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=obj["Key"])
     storages["default"].save("images/a.png", ContentFile(b"png"))
     storages["private"].save("assets/b.stl", ContentFile(b"solid b"))
     # when both are backed up, the buckets emptied, and restored
@@ -151,7 +155,6 @@ def test_the_file_stores_round_trip_through_s3(s3_storages, tmp_path):
         ("public", "s3", 1),
         ("private", "s3", 1),
     ]
-    _endpoint, client = s3_storages
     for bucket in ("hc3d-public", "hc3d-private"):
         for obj in client.list_objects_v2(Bucket=bucket).get("Contents", []):
             client.delete_object(Bucket=bucket, Key=obj["Key"])
