@@ -14,6 +14,15 @@ class ProductEngagementEvent(models.Model):
         CLICK = "CLICK", "Click"
         ADD_TO_CART = "ADD_TO_CART", "Add to cart"
 
+    class Source(models.TextChoices):
+        """Where a CLICK came from: the card grid that linked to the product."""
+
+        SEARCH = "search", "Search results"
+        BROWSE = "browse", "Browse and categories"
+        HOME = "home", "Home page"
+        SIMILAR = "similar", "More like this"
+        SHOP = "shop", "Shop page"
+
     product = models.ForeignKey(
         "catalog.Product", on_delete=models.CASCADE, related_name="engagement_events"
     )
@@ -22,10 +31,16 @@ class ProductEngagementEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     session_key = models.CharField(max_length=40, blank=True)
+    # CLICK only: the card grid it came from, and the search typed there (normalized).
+    source = models.CharField(max_length=10, choices=Source.choices, blank=True)
+    query = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["product", "kind", "created_at"])]
+        indexes = [
+            models.Index(fields=["product", "kind", "created_at"]),
+            models.Index(fields=["kind", "created_at"], name="engagement_kind_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.product_id}"
@@ -45,3 +60,23 @@ class SearchMiss(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query} ({self.count})"
+
+
+class SearchMissDay(models.Model):
+    """How often a search found nothing on one day (UTC), so "the last 30 days" is exact.
+
+    `SearchMiss` keeps the all-time count; this is its daily breakdown, written by the same
+    service (`search_miss_record`) and read by the "what buyers look for" pages."""
+
+    query = models.CharField(max_length=200)
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["query", "day"], name="search_miss_day_unique")
+        ]
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.query} on {self.day} ({self.count})"

@@ -6,12 +6,20 @@ from django.db import DatabaseError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from analytics.models import ProductEngagementEvent, SearchMiss
+from analytics.models import ProductEngagementEvent, SearchMiss, SearchMissDay
 
 logger = logging.getLogger(__name__)
 
 
-def engagement_record(*, product_id: int, kind: str, user=None, session_key: str = "") -> bool:
+def engagement_record(
+    *,
+    product_id: int,
+    kind: str,
+    user=None,
+    session_key: str = "",
+    source: str = "",
+    query: str = "",
+) -> bool:
     """Record one engagement event. Best-effort by design: any database error is logged
     and swallowed (in its own savepoint), so the caller's action always goes on.
     Returns whether it was recorded."""
@@ -22,6 +30,8 @@ def engagement_record(*, product_id: int, kind: str, user=None, session_key: str
                 kind=kind,
                 user=user if user is not None and user.is_authenticated else None,
                 session_key=(session_key or "")[:40],
+                source=source,
+                query=query,
             )
         return True
     except DatabaseError:
@@ -34,41 +44,91 @@ BOT_USER_AGENT = re.compile(
     re.IGNORECASE,
 )
 VIEW_THROTTLE_SECONDS = 30 * 60
+CLICK_SOURCES = frozenset(ProductEngagementEvent.Source.values)
+
+
+def normalize_query(query: str) -> str:
+    """The one spelling of a search for counting: lower case, single spaces, ≤200 chars."""
+    return " ".join((query or "").lower().split())[:200]
+
+
+def _first_in_window(
+    *, kind: str, product_id: int, seller_id: int, user, session_key: str, user_agent: str
+) -> str | None:
+    """THE counting rule of VIEW and CLICK: once per viewer per product per 30 minutes,
+    never the product's own seller, never an obvious bot or a visitor without a session.
+    The throttle is one cache `add` (no query). Returns the viewer key, or None when this
+    signal is not counted."""
+    if user.is_authenticated and user.pk == seller_id:
+        return None
+    if not user_agent or BOT_USER_AGENT.search(user_agent):
+        return None
+    viewer = f"u{user.pk}" if user.is_authenticated else f"s{session_key}"
+    if viewer == "s":
+        return None  # no session yet: nothing to tell this viewer apart by
+    prefix = "viewed" if kind == ProductEngagementEvent.Kind.VIEW else kind.lower()
+    if not cache.add(f"{prefix}:{product_id}:{viewer}", 1, VIEW_THROTTLE_SECONDS):
+        return None
+    return viewer
 
 
 def product_view_record(
-    *, product_id: int, seller_id: int, user, session_key: str, user_agent: str
+    *,
+    product_id: int,
+    seller_id: int,
+    user,
+    session_key: str,
+    user_agent: str,
+    source: str = "",
+    query: str = "",
 ) -> bool:
-    """Record a VIEW at most once per viewer per product per 30 minutes; never for the
-    product's own seller or an obvious bot. The throttle is one cache `add` (no query);
-    the insert itself is queued after the response's transaction. Returns whether queued."""
-    if user.is_authenticated and user.pk == seller_id:
-        return False
-    if not user_agent or BOT_USER_AGENT.search(user_agent):
-        return False
-    viewer = f"u{user.pk}" if user.is_authenticated else f"s{session_key}"
-    if viewer == "s":
-        return False  # no session yet: nothing to tell this viewer apart by
-    if not cache.add(f"viewed:{product_id}:{viewer}", 1, VIEW_THROTTLE_SECONDS):
-        return False
-    from analytics.tasks import product_view_record_task
+    """A product page was opened. Records a VIEW, and a CLICK when the visitor came from
+    a card grid (`source`, the link's `?src=`; `query`, the search typed there), each by
+    the one counting rule (`_first_in_window`). The inserts are queued after the
+    response's transaction, so the page costs no insert. Returns whether a VIEW was queued.
+    """
+    from analytics.tasks import product_click_record_task, product_view_record_task
 
     user_id = user.pk if user.is_authenticated else None
+    common = {
+        "product_id": product_id,
+        "seller_id": seller_id,
+        "user": user,
+        "session_key": session_key,
+        "user_agent": user_agent,
+    }
+    if source in CLICK_SOURCES and _first_in_window(
+        kind=ProductEngagementEvent.Kind.CLICK, **common
+    ):
+        q = normalize_query(query) if source == ProductEngagementEvent.Source.SEARCH else ""
+        transaction.on_commit(
+            lambda: product_click_record_task.delay(product_id, user_id, session_key, source, q)
+        )
+    if not _first_in_window(kind=ProductEngagementEvent.Kind.VIEW, **common):
+        return False
     transaction.on_commit(lambda: product_view_record_task.delay(product_id, user_id, session_key))
     return True
 
 
 def search_miss_record(*, query: str) -> None:
-    """Count a search with no results (best-effort, like every engagement signal)."""
-    normalized = " ".join(query.lower().split())[:200]
+    """Count a search with no results, all-time and for today (best-effort, like every
+    engagement signal)."""
+    normalized = normalize_query(query)
     if not normalized:
         return
+    now = timezone.now()
     try:
         with transaction.atomic():
             updated = SearchMiss.objects.filter(query=normalized).update(
-                count=F("count") + 1, last_seen=timezone.now()
+                count=F("count") + 1, last_seen=now
             )
             if not updated:
                 SearchMiss.objects.create(query=normalized)
+            today = now.date()
+            updated = SearchMissDay.objects.filter(query=normalized, day=today).update(
+                count=F("count") + 1
+            )
+            if not updated:
+                SearchMissDay.objects.create(query=normalized, day=today)
     except DatabaseError:
         logger.warning("search miss %r not recorded", normalized, exc_info=True)

@@ -10,7 +10,7 @@ registration order, which is `INSTALLED_APPS` order (lower layers first).
 | hook | registered by | catalog uses it for |
 | --- | --- | --- |
 | engagement | analytics | a click or add-to-cart signal (orders' cart, the wishlist) |
-| product view | analytics | the throttled VIEW signal on the product page |
+| product view | analytics | the throttled VIEW (and CLICK from a card) on the product page |
 | search miss | analytics | counting searches with no results |
 | download entitlement | downloads | the product page's "Download" button |
 | file purchased | orders | "You already own this file" instead of "Add to cart" |
@@ -56,12 +56,20 @@ def engagement_record(*, product_id: int, kind: str, user, session_key: str = ""
 
 
 def register_product_view(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn(*, product_id, seller_id, user, session_key, user_agent)`: a product page view."""
+    """`fn(*, product_id, seller_id, user, session_key, user_agent, source, query)`: a
+    product page view; `source`/`query` say which card grid (and search) it came from."""
     return _add(_product_view, fn)
 
 
 def product_view_record(
-    *, product_id: int, seller_id: int, user, session_key: str, user_agent: str
+    *,
+    product_id: int,
+    seller_id: int,
+    user,
+    session_key: str,
+    user_agent: str,
+    source: str = "",
+    query: str = "",
 ) -> None:
     for fn in _product_view:
         fn(
@@ -70,6 +78,8 @@ def product_view_record(
             user=user,
             session_key=session_key,
             user_agent=user_agent,
+            source=source,
+            query=query,
         )
 
 

@@ -115,12 +115,15 @@ class ProductDetailView(View):
         previews = [a for a in assets if a.is_previewable and a.preview]
         if not request.session.session_key:
             request.session.save()  # guests' views are throttled per session
-        hooks.product_view_record(  # analytics: the throttled VIEW signal
+        hooks.product_view_record(  # analytics: the throttled VIEW (and CLICK) signal
             product_id=product.pk,
             seller_id=product.seller_id,
             user=request.user,
             session_key=request.session.session_key or "",
             user_agent=request.headers.get("User-Agent", ""),
+            # A card link says where it was (`?src=search&q=…`): a CLICK for analytics.
+            source=(request.GET.get("src") or "")[:10],
+            query=(request.GET.get("q") or "")[:200],
         )
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
         can_download = product.is_file and hooks.product_download_entitled(

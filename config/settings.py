@@ -21,6 +21,10 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 DEBUG = env_bool("DEBUG", default=False)
 # The fallback key is only good for the embedded default; `check --deploy` flags it.
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-embedded-default-do-not-use-in-production")
+# Rotation: the previous key(s), comma-separated, still verify sessions, password-reset
+# links and signed download links until they expire (docs/OPERATIONS.md, Rotating secrets).
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key-fallbacks
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = "Home Craft 3D"
@@ -373,6 +377,10 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "whsec_local_simulator"
 STRIPE_CONNECT_WEBHOOK_SECRET = env_str(
     "STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_local_simulator_connect"
 )
+# Rotation: previous endpoint secrets (comma-separated) still accepted, tried after the
+# current one, until removed (docs/OPERATIONS.md, Rotating secrets).
+STRIPE_WEBHOOK_SECRET_FALLBACKS = env_list("STRIPE_WEBHOOK_SECRET_FALLBACKS")
+STRIPE_CONNECT_WEBHOOK_SECRET_FALLBACKS = env_list("STRIPE_CONNECT_WEBHOOK_SECRET_FALLBACKS")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE")
 # Prefix of every idempotency key sent to Stripe; blank: this database's own random
 # SiteConfig.installation_id, so installations sharing a Stripe account never collide.

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("refunds.urls")),
     path("", include("downloads.urls")),
     path("", include("moderation.urls")),
+    path("", include("analytics.urls")),
     path("", include("marketplace.urls")),
 ]
 

@@ -81,24 +81,28 @@ def downloadable_assets(product: Product) -> list[DigitalAsset]:
     return list(product.assets.filter(removed_at__isnull=True).order_by("position", "id"))
 
 
-def download_stats_by_product(product_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """{product_id: (unique downloaders, download events)}.
+def download_stats_by_product(
+    product_ids: list[int], *, start=None, end=None
+) -> dict[int, tuple[int, int]]:
+    """{product_id: (unique downloaders, download events)}, over downloads made in
+    [start, end) when given (seller analytics), else all time.
 
     Unique downloaders = distinct signed-in users + distinct non-blank guest sessions
     (a guest download without a session cannot be told apart, so it is not counted
     as a person; it still counts as a download)."""
     from downloads.models import ProductDownloadEvent
 
-    rows = (
-        ProductDownloadEvent.objects.filter(product_id__in=product_ids)
-        .values("product_id")
-        .annotate(
-            users=Count("user", distinct=True),
-            sessions=Count(
-                "session_key", filter=Q(user__isnull=True) & ~Q(session_key=""), distinct=True
-            ),
-            total=Count("id"),
-        )
+    events = ProductDownloadEvent.objects.filter(product_id__in=product_ids)
+    if start is not None:
+        events = events.filter(created_at__gte=start)
+    if end is not None:
+        events = events.filter(created_at__lt=end)
+    rows = events.values("product_id").annotate(
+        users=Count("user", distinct=True),
+        sessions=Count(
+            "session_key", filter=Q(user__isnull=True) & ~Q(session_key=""), distinct=True
+        ),
+        total=Count("id"),
     )
     return {r["product_id"]: (r["users"] + r["sessions"], r["total"]) for r in rows}
 

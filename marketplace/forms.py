@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.forms.renderers import TemplatesSetting
 
-from marketplace.models import SellerProfile
+from marketplace.models import SellerProfile, available_time_zones
 from marketplace.uploads import validate_avatar
 
 
@@ -75,8 +75,18 @@ class SellerProfileForm(forms.Form):
         return avatar
 
 
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(tz, tz.replace("_", " ")) for tz in sorted(available_time_zones())]
+
+
 class SellerProfileUpdateForm(SellerProfileForm):
     remove_avatar = forms.BooleanField(label="Remove the current picture", required=False)
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        choices=_time_zone_choices,
+        required=False,  # left out: the shop keeps the zone it has
+        help_text="Your analytics count days in this time zone.",
+    )
 
     def __init__(self, *args, profile: SellerProfile, **kwargs):
         # FormView passes initial={}; the profile's values win over an empty dict.
@@ -84,6 +94,7 @@ class SellerProfileUpdateForm(SellerProfileForm):
             "display_name": profile.display_name,
             "slug": profile.slug,
             "bio": profile.bio,
+            "time_zone": profile.time_zone,
             **(kwargs.get("initial") or {}),
         }
         super().__init__(*args, **kwargs)

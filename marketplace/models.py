@@ -1,6 +1,10 @@
+import functools
 import secrets
+import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -95,6 +99,20 @@ def avatar_upload_to(instance: "SellerProfile", filename: str) -> str:
     return f"avatars/{instance.user_id}/{filename}"
 
 
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_time_zones():
+        raise ValidationError("Choose a time zone from the list.")
+
+
+@functools.cache
+def available_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 class SellerProfile(models.Model):
     """What makes a user a seller: the public shop identity at /shops/<slug>/."""
 
@@ -103,6 +121,10 @@ class SellerProfile(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     bio = models.TextField(blank=True, max_length=2000)
     avatar = models.ImageField(upload_to=avatar_upload_to, blank=True, validators=[validate_avatar])
+    # The seller's day: their analytics windows ("last 7 days", daily charts) follow it.
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -88,10 +88,14 @@ def seller_profile_update(
     bio: str = "",
     avatar: UploadedFile | None = None,
     remove_avatar: bool = False,
+    time_zone: str = "",
 ) -> SellerProfile:
-    """Change a shop's public details. The slug stays unique across shops."""
+    """Change a shop's public details (and the seller's time zone, when given). The slug
+    stays unique across shops."""
     if slug != profile.slug and SellerProfile.objects.filter(slug=slug).exists():
         raise ApplicationError("That shop address is taken. Choose another.")
+    if time_zone:
+        profile.time_zone = time_zone
     profile.display_name = display_name.strip()
     profile.slug = slug
     profile.bio = bio.strip()

@@ -50,19 +50,23 @@ def session_cart(session) -> dict:
     return session.get(SESSION_CART_KEY, {})
 
 
-def net_units_sold_by_product(product_ids: list[int]) -> dict[int, int]:
-    """{product_id: units sold on paid orders, less the lines refunded in full}."""
+def net_units_sold_by_product(
+    product_ids: list[int], *, paid_from=None, paid_to=None
+) -> dict[int, int]:
+    """{product_id: units sold on paid orders, less the lines refunded in full}; with
+    `paid_from`/`paid_to`, only orders paid in [paid_from, paid_to) (seller analytics)."""
     from django.db.models import Sum
 
     from orders.models import Order, OrderItem
 
-    rows = (
-        OrderItem.objects.filter(
-            product_id__in=product_ids, order__status__in=Order.WAS_PAID, refunded_at__isnull=True
-        )
-        .values("product_id")
-        .annotate(units=Sum("quantity"))
+    lines = OrderItem.objects.filter(
+        product_id__in=product_ids, order__status__in=Order.WAS_PAID, refunded_at__isnull=True
     )
+    if paid_from is not None:
+        lines = lines.filter(order__paid_at__gte=paid_from)
+    if paid_to is not None:
+        lines = lines.filter(order__paid_at__lt=paid_to)
+    rows = lines.values("product_id").annotate(units=Sum("quantity"))
     return {row["product_id"]: row["units"] for row in rows}
 
 

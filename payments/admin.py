@@ -2,6 +2,8 @@
 through services (webhook processing, payouts, the ledger), never by editing a row."""
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 
 from marketplace.templatetags.money import format_money
@@ -13,7 +15,6 @@ from payments.models import (
     SellerTransfer,
     StripeEvent,
 )
-from payments.services import stripe_event_process, stripe_event_reset
 
 # Imported for its models (the simulator's "Stripe side"), registered below.
 from payments.simulator import SimulatedAccount, SimulatedCheckoutSession
@@ -55,21 +56,18 @@ class StripeEventAdmin(ReadOnlyAdmin):
         )
         return format_html('<strong style="color:{}">{}</strong>', color, obj.get_status_display())
 
-    @admin.action(description="Process again now (handlers are idempotent)")
-    def reprocess(self, request, queryset) -> None:
-        if not request.user.has_perm("payments.change_stripeevent"):
-            self.message_user(request, "You may not reprocess events.", messages.ERROR)
-            return
-        done = failed = 0
-        for row_id in queryset.values_list("pk", flat=True):
-            stripe_event_reset(event_row_id=row_id)
-            try:
-                stripe_event_process(event_row_id=row_id)
-                done += 1
-            except Exception as exc:  # recorded on the row as last_error
-                failed += 1
-                self.message_user(request, f"Event row {row_id}: {exc}", messages.ERROR)
-        self.message_user(request, f"Reprocessed {done} event(s); {failed} failed.")
+    @admin.action(description="Reprocess (asks for a reason; audited)")
+    def reprocess(self, request, queryset):
+        """Sends staff to the guarded confirmation page (reason required, written to the
+        staff action log by `payments.reprocess.stripe_event_reprocess`), one event at a
+        time so each reason is about one event."""
+        ids = list(queryset.values_list("pk", flat=True)[:2])
+        if len(ids) != 1:
+            self.message_user(request, "Pick exactly one event to reprocess.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(
+            reverse("payments:staff-stripe-event-reprocess", kwargs={"pk": ids[0]})
+        )
 
 
 @admin.register(SellerStripeAccount)

@@ -81,3 +81,20 @@ class RefundAllocationForm(forms.Form):
             for item in self.items
             if self.cleaned_data.get(f"line_{item.pk}")
         }
+
+
+class StripeEventReprocessForm(forms.Form):
+    """Staff: why an event is being processed again (written to the audit log)."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Written to the staff action log, e.g. “handler fixed in release 42”.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why you are reprocessing this event.")
+        return reason

@@ -384,3 +384,157 @@ def order_for_charge(*, payment_intent_id: str = "", charge_id: str = ""):
     if charge_id:
         return Order.objects.filter(stripe_charge_id=charge_id).first()
     return None
+
+
+# ------------------------------------------------------------------------------
+# Seller analytics and the staff Admin Ops page (read by analytics)
+# ------------------------------------------------------------------------------
+# The seller's earnings: their ledger rows other than money moving to or from their
+# Stripe account (transfers, reversals) and the ADJUSTMENT pairs that only move a
+# negative balance between orders — the same rows `payout_totals_for_seller` counts as
+# "earned" and `reconciliation_rows` as "seller_shares".
+NOT_EARNINGS = ("TRANSFER", "TRANSFER_REVERSAL", "ADJUSTMENT")
+
+
+def seller_earnings_by_product(*, seller, start=None, end=None) -> dict:
+    """{(product_id or None, currency): cents} the seller earned, net of fees (rows are
+    posted net), refunds and chargebacks, from ledger rows created in [start, end).
+
+    A SALE row is per order: it is split over the seller's lines of that order by their
+    snapshot `seller_payable_cents` (net plus allocated shipping, the rule that posted
+    it, as the payouts breakdown shows); whatever does not match the lines, and rows not
+    tied to one line (an order-level chargeback), are under None. Two queries.
+    """
+    from django.db.models import Sum
+
+    from orders.models import OrderItem
+    from payments.models import SellerBalanceEntry
+
+    rows = SellerBalanceEntry.objects.filter(seller=seller).exclude(reason__in=NOT_EARNINGS)
+    if start is not None:
+        rows = rows.filter(created_at__gte=start)
+    if end is not None:
+        rows = rows.filter(created_at__lt=end)
+    grouped = list(
+        rows.values("reason", "order_id", "order_item__product_id", "currency").annotate(
+            total=Sum("amount_cents")
+        )
+    )
+    sale = SellerBalanceEntry.Reason.SALE
+    sale_orders = {
+        r["order_id"] for r in grouped if r["reason"] == sale and not r["order_item__product_id"]
+    }
+    lines: dict[int, list] = {}
+    for item in OrderItem.objects.filter(order_id__in=sale_orders, seller=seller).only(
+        "order_id", "product_id", "currency", "seller_net_cents", "shipping_allocated_cents"
+    ):
+        lines.setdefault(item.order_id, []).append(item)
+    out: dict = {}
+
+    def add(key, cents: int) -> None:
+        out[key] = out.get(key, 0) + cents
+
+    for r in grouped:
+        currency, total = r["currency"], r["total"]
+        if r["reason"] == sale and not r["order_item__product_id"]:
+            for item in lines.get(r["order_id"], []):
+                if item.currency == currency:
+                    add((item.product_id, currency), item.seller_payable_cents)
+                    total -= item.seller_payable_cents
+            if total:
+                add((None, currency), total)
+        else:
+            add((r["order_item__product_id"], currency), total)
+    return out
+
+
+def marketplace_totals(*, start, end) -> list[dict]:
+    """Per currency, for [start, end): gross sales (totals of orders paid then), the
+    marketplace fees earned (platform FEE rows) and the refunds Stripe confirmed
+    (SUCCEEDED PaymentRefunds, by when they were created). Three queries."""
+    from django.db.models import Count, Sum
+
+    from orders.models import Order
+    from payments.models import PaymentRefund, PlatformLedgerEntry
+
+    totals: dict[str, dict] = {}
+
+    def slot(currency: str) -> dict:
+        return totals.setdefault(
+            currency, {"currency": currency, "orders": 0, "gross": 0, "fees": 0, "refunds": 0}
+        )
+
+    for r in (
+        Order.objects.filter(status__in=Order.WAS_PAID, paid_at__gte=start, paid_at__lt=end)
+        .values("currency")
+        .annotate(n=Count("id"), total=Sum("total_cents"))
+    ):
+        slot(r["currency"]).update(orders=r["n"], gross=r["total"])
+    for r in (
+        PlatformLedgerEntry.objects.filter(
+            reason=PlatformLedgerEntry.Reason.FEE, created_at__gte=start, created_at__lt=end
+        )
+        .values("currency")
+        .annotate(total=Sum("amount_cents"))
+    ):
+        slot(r["currency"])["fees"] = r["total"]
+    for r in (
+        PaymentRefund.objects.filter(
+            status=PaymentRefund.Status.SUCCEEDED, created_at__gte=start, created_at__lt=end
+        )
+        .values("currency")
+        .annotate(total=Sum("amount_cents"))
+    ):
+        slot(r["currency"])["refunds"] = r["total"]
+    return sorted(totals.values(), key=lambda t: t["currency"])
+
+
+def sellers_holding_balance() -> list[dict]:
+    """Sellers with money owed and not yet transferred (ledger balance above zero), per
+    currency, most first, with whether they can be paid now (`User.can_be_paid`)."""
+    from django.db.models import Sum
+
+    from payments.models import SellerBalanceEntry
+
+    rows = (
+        SellerBalanceEntry.objects.values(
+            "seller_id", "seller__email", "seller__can_be_paid", "currency"
+        )
+        .annotate(balance=Sum("amount_cents"))
+        .filter(balance__gt=0)
+        .order_by("-balance")
+    )
+    return [
+        {
+            "seller_id": r["seller_id"],
+            "email": r["seller__email"],
+            "ready": r["seller__can_be_paid"],
+            "currency": r["currency"],
+            "owed_cents": r["balance"],
+        }
+        for r in rows
+    ]
+
+
+def transfers_failed(*, limit: int = 50) -> list:
+    """FAILED transfers (waiting for a person or an event), oldest first, with the error."""
+    from payments.models import SellerTransfer
+
+    return list(
+        SellerTransfer.objects.filter(status=SellerTransfer.Status.FAILED)
+        .select_related("seller")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def disputes_open():
+    """Open disputes, soonest evidence deadline first."""
+    from django.db.models import F
+
+    from payments.models import Dispute
+
+    return list(
+        Dispute.objects.filter(status__in=Dispute.OPEN).order_by(
+            F("evidence_due_by").asc(nulls_last=True), "created_at"
+        )
+    )

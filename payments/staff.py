@@ -1,6 +1,7 @@
 """Staff pages of payments (URL namespace "payments"): disputes and reconciliation. They
-show what the webhooks, payouts and the ledger wrote, and `reconcile`'s verdict; the one
-write is allocating a dashboard refund to lines (a service call).
+show what the webhooks, payouts and the ledger wrote, and `reconcile`'s verdict; the
+writes are allocating a dashboard refund to lines and reprocessing a Stripe event with a
+reason (service calls).
 `StaffRequiredMixin`: anonymous → log in, signed-in non-staff → 404."""
 
 import csv
@@ -12,9 +13,14 @@ from django.views import View
 
 from marketplace.access import StaffRequiredMixin
 from marketplace.exceptions import ApplicationError
-from payments.forms import ReconciliationExportForm, RefundAllocationForm
-from payments.models import PaymentRefund
+from payments.forms import (
+    ReconciliationExportForm,
+    RefundAllocationForm,
+    StripeEventReprocessForm,
+)
+from payments.models import PaymentRefund, StripeEvent
 from payments.payment_refunds import payment_refund_allocate
+from payments.reprocess import DONE, stripe_event_reprocess
 from payments.selectors import (
     RECONCILIATION_CSV_HEADER,
     dispute_list_for_staff,
@@ -119,3 +125,46 @@ class StaffRefundAllocateView(StaffRequiredMixin, View):
             return self._render(request, refund, form, status=400)
         messages.success(request, "The refund is allocated to its lines and posted.")
         return redirect("payments:staff-reconciliation-order", pk=refund.order_id)
+
+
+class StaffStripeEventReprocessView(StaffRequiredMixin, View):
+    """Staff: the confirmation page of reprocessing one stored Stripe event (GET), and
+    the reprocessing itself with a required reason (POST, `stripe_event_reprocess`:
+    audited; an event already processed is left as it is)."""
+
+    def _render(self, request, event, form, *, status=200) -> HttpResponse:
+        return render(
+            request,
+            "payments/staff/stripe_event_reprocess.html",
+            {"event": event, "form": form, "already_done": event.status in DONE},
+            status=status,
+        )
+
+    def _event(self, pk: int) -> StripeEvent:
+        event = StripeEvent.objects.filter(pk=pk).first()
+        if event is None:
+            raise Http404("No such Stripe event.")
+        return event
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self._render(request, self._event(pk), StripeEventReprocessForm())
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        event = self._event(pk)
+        form = StripeEventReprocessForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, event, form, status=400)
+        try:
+            result = stripe_event_reprocess(
+                actor=request.user, event=event, reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+            return self._render(request, event, form, status=400)
+        if result.changed:
+            messages.success(request, result.message)
+        elif result.status == StripeEvent.Status.FAILED:
+            messages.error(request, result.message)
+        else:
+            messages.info(request, result.message)
+        return redirect("payments:staff-stripe-event-reprocess", pk=event.pk)

@@ -73,4 +73,10 @@ urlpatterns = [
         staff.StaffRefundAllocateView.as_view(),
         name="staff-refund-allocate",
     ),
+    # Staff: process one stored Stripe event again, with a reason (audited)
+    path(
+        "staff/stripe-events/<id:pk>/reprocess/",
+        staff.StaffStripeEventReprocessView.as_view(),
+        name="staff-stripe-event-reprocess",
+    ),
 ]

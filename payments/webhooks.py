@@ -5,6 +5,7 @@ accounts) with different secrets. Real Stripe and the local simulator both post 
 """
 
 import logging
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -19,10 +20,24 @@ from payments.services import stripe_event_receive
 logger = logging.getLogger(__name__)
 
 
-def _receive(request: HttpRequest, *, endpoint: str, secret: str) -> HttpResponse:
+def _verify(payload: bytes, signature: str, secrets: list[str]) -> dict:
+    """The event, checked against the current secret, then each previous one (rotation);
+    InvalidSignature when none verifies it."""
+    error: InvalidSignature | None = None
+    for secret in secrets:
+        try:
+            return event_verify(payload=payload, signature=signature, secret=secret)
+        except InvalidSignature as exc:
+            error = error or exc
+    raise error or InvalidSignature("No webhook secret is configured.")
+
+
+def _receive(
+    request: HttpRequest, *, endpoint: str, secret: str, fallbacks: Sequence[str] = ()
+) -> HttpResponse:
     signature = request.headers.get("Stripe-Signature", "")
     try:
-        event = event_verify(payload=request.body, signature=signature, secret=secret)
+        event = _verify(request.body, signature, [s for s in (secret, *fallbacks) if s])
     except InvalidSignature as exc:
         logger.warning(
             "stripe webhook (%s) rejected from %s: %s",
@@ -43,7 +58,10 @@ def _receive(request: HttpRequest, *, endpoint: str, secret: str) -> HttpRespons
 def stripe_webhook_platform(request: HttpRequest) -> HttpResponse:
     """Stripe only (signature checked with STRIPE_WEBHOOK_SECRET). POST."""
     return _receive(
-        request, endpoint=StripeEvent.Endpoint.PLATFORM, secret=settings.STRIPE_WEBHOOK_SECRET
+        request,
+        endpoint=StripeEvent.Endpoint.PLATFORM,
+        secret=settings.STRIPE_WEBHOOK_SECRET,
+        fallbacks=settings.STRIPE_WEBHOOK_SECRET_FALLBACKS,
     )
 
 
@@ -56,4 +74,5 @@ def stripe_webhook_connect(request: HttpRequest) -> HttpResponse:
         request,
         endpoint=StripeEvent.Endpoint.CONNECT,
         secret=settings.STRIPE_CONNECT_WEBHOOK_SECRET,
+        fallbacks=settings.STRIPE_CONNECT_WEBHOOK_SECRET_FALLBACKS,
     )

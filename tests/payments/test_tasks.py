@@ -86,10 +86,12 @@ def test_staff_see_events_and_can_reprocess_a_failed_one(client):
     page = client.get(changelist)
     assert page.status_code == 200
     assert "evt_broken" in page.content.decode()
-    response = client.post(
-        changelist, {"action": "reprocess", "_selected_action": [row.pk]}, follow=True
-    )
-    assert "Reprocessed 1 event(s); 0 failed." in response.content.decode()
+    # the admin action leads to the guarded confirmation page (reason required, audited)
+    response = client.post(changelist, {"action": "reprocess", "_selected_action": [row.pk]})
+    confirm = reverse("payments:staff-stripe-event-reprocess", kwargs={"pk": row.pk})
+    assert response.status_code == 302 and response["Location"] == confirm
+    response = client.post(confirm, {"reason": "handler fixed"}, follow=True)
+    assert "processed" in response.content.decode()
     row.refresh_from_db()
     assert (row.status, row.attempts) == ("IGNORED", 1)
     for name in ("sellerstripeaccount", "sellertransfer", "sellerbalanceentry"):
