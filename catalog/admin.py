@@ -17,6 +17,7 @@ from catalog.models import (
     Tag,
 )
 from catalog.services import product_take_down
+from marketplace.admin_audit import AuditedAdminMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.templatetags.money import format_money
 
@@ -70,7 +71,18 @@ class DigitalAssetInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # Status, visibility and what buyers read: an admin edit of these is audited.
+    audit_fields = (
+        "title",
+        "description",
+        "is_taken_down",
+        "takedown_reason",
+        "category",
+        "license",
+        "stock_quantity",
+    )
+
     list_display = [
         "title",
         "seller",
@@ -122,7 +134,9 @@ class ProductAdmin(admin.ModelAdmin):
             done = 0
             for product in queryset:
                 try:
-                    product_take_down(product=product, reason=form.cleaned_data["reason"])
+                    product_take_down(
+                        product=product, reason=form.cleaned_data["reason"], staff=request.user
+                    )
                 except ApplicationError as exc:
                     self.message_user(request, f"“{product}”: {exc.message}", messages.ERROR)
                 else:

@@ -349,6 +349,9 @@ DOWNLOAD_RATE_IP = env_str("DOWNLOAD_RATE_IP", "120/m")
 # Refund requests (POST) per signed-in user or guest session, and per IP.
 REFUND_REQUEST_RATE = env_str("REFUND_REQUEST_RATE", "10/h")
 REFUND_REQUEST_RATE_IP = env_str("REFUND_REQUEST_RATE_IP", "30/h")
+# Reports to the moderators, per reporter and per address.
+REPORT_RATE = env_str("REPORT_RATE", "10/h")
+REPORT_RATE_IP = env_str("REPORT_RATE_IP", "30/h")
 
 # ------------------------------------------------------------------------------
 # Stripe: real keys switch the gateway from the local payment simulator to Stripe

@@ -8,6 +8,9 @@
 - `staff_required` / `StaffRequiredMixin`: staff pages outside the admin. Anonymous
   visitors go to log in; anyone signed in who is not staff gets a 404, the same answer
   as for a page that does not exist (staff pages are not advertised).
+- `active_account_required` / `ActiveAccountRequiredMixin`: posting, selling, reviewing,
+  reporting. Verified as above, and not suspended: a suspended user gets the 403 page
+  `account/suspended.html`, which says why and links to the statement of reasons.
 """
 
 from functools import wraps
@@ -69,5 +72,39 @@ def staff_required(view_func):
 
 class StaffRequiredMixin:
     @method_decorator(staff_required)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+
+def _suspended_response(request):
+    # The user row carries the flag (moderation keeps it); the statement of reasons is the
+    # newest decision about them, looked up through the audit hook so marketplace does not
+    # import moderation.
+    from marketplace.audit import suspension_statement_url
+
+    return render(
+        request,
+        "account/suspended.html",
+        {"statement_url": suspension_statement_url(request.user)},
+        status=403,
+    )
+
+
+def active_account_required(view_func):
+    @verified_email_required
+    @wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_suspended:
+            return _suspended_response(request)
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ActiveAccountRequiredMixin:
+    """Verified and not suspended. Put it first in the bases, before
+    `SellerRequiredMixin`, so a suspended seller gets the suspension page, not a redirect."""
+
+    @method_decorator(active_account_required)
     def dispatch(self, request, *args, **kwargs):
         return super().dispatch(request, *args, **kwargs)

@@ -21,6 +21,8 @@ def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
     Every email to a registered user also creates their in-app notification (once per
     key): kind = `template`, title = the subject, link = `context["notification_url"]`
     (a path) when given. Guests (no account for `to`) get the email only.
+    A caller that already created the notification itself (e.g. a statement of reasons,
+    in the decision's transaction) passes `context["in_app_notification_sent"] = True`.
     """
     context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
@@ -52,6 +54,9 @@ def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
 
 def _notification_for_email(*, to: str, template: str, subject: str, context: dict) -> None:
     from marketplace.models import User
+
+    if context.get("in_app_notification_sent"):
+        return
 
     user = context.get("notification_user") or User.objects.filter(email__iexact=to).first()
     notify(

@@ -114,6 +114,26 @@ def report_reason_choices(codes) -> list[tuple[str, str]]:
     return [(code, labels[code]) for code in codes]
 
 
+class AppendOnlyError(Exception):
+    """An audit row was asked to change or disappear."""
+
+
+# What may change on an audit row after it is written: the appeal stamp, and the people
+# links going empty when an account is deleted (ON DELETE SET NULL).
+_MUTABLE = {"appealed_at", "actor", "actor_id", "subject_user", "subject_user_id"}
+
+
+class StaffActionLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        for name, value in kwargs.items():
+            if name not in _MUTABLE or (name != "appealed_at" and value is not None):
+                raise AppendOnlyError("StaffActionLog rows are append-only (no UPDATE).")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise AppendOnlyError("StaffActionLog rows are append-only (no DELETE).")
+
+
 class StaffActionLog(models.Model):
     """Every staff action, anywhere: who did what to which thing, why, and what changed.
 
@@ -151,6 +171,8 @@ class StaffActionLog(models.Model):
     appealable = models.BooleanField(default=False)
     appealed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = StaffActionLogQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -160,6 +182,35 @@ class StaffActionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor or 'system'} {self.action} {self.target_repr or self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("StaffActionLog rows are append-only (no UPDATE).")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("StaffActionLog rows are append-only (no DELETE).")
+
+    ACTION_LABELS = {
+        "user.suspend": "Your account was suspended",
+        "user.unsuspend": "Your suspension was lifted",
+        "user.suspension_expired": "Your suspension ended",
+        "listing.take_down": "Your listing was taken down",
+        "listing.restore": "Your listing was restored",
+        "review.hide": "Your review was removed",
+        "review.restore": "Your review was restored",
+        "question.remove": "Your question was removed",
+        "question.restore": "Your question was restored",
+        "answer.remove": "Your answer was removed",
+        "answer.restore": "Your answer was restored",
+        "message.remove": "Your message was removed",
+        "message.restore": "Your message was restored",
+        "appeal.uphold": "Your appeal was reviewed: the decision stands",
+    }
+
+    def get_action_label(self) -> str:
+        return self.ACTION_LABELS.get(self.action, "")
 
 
 class Suspension(models.Model):

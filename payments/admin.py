@@ -4,6 +4,7 @@ through services (webhook processing, payouts, the ledger), never by editing a r
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from marketplace.audit import staff_action
 from marketplace.templatetags.money import format_money
 from payments.models import (
     PaymentRefund,
@@ -62,6 +63,15 @@ class StripeEventAdmin(ReadOnlyAdmin):
             return
         done = failed = 0
         for row_id in queryset.values_list("pk", flat=True):
+            event = StripeEvent.objects.get(pk=row_id)
+            staff_action(
+                actor=request.user,
+                action="stripe_event.reprocess",
+                target=event,
+                reason="Processed again from the admin.",
+                before={"status": event.status},
+                after={},
+            )
             stripe_event_reset(event_row_id=row_id)
             try:
                 stripe_event_process(event_row_id=row_id)
