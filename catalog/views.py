@@ -80,10 +80,11 @@ class HomeView(TemplateView):
 
 
 class ShopDetailView(View):
-    """Anyone. A seller's public shop page: the shop (marketplace) and its listings."""
+    """Anyone. A seller's public shop page: the shop (marketplace) and its listings.
+    A suspended seller's shop is a 404 except to them and staff."""
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        profile = seller_profile_get_public(slug=slug)
+        profile = seller_profile_get_public(slug=slug, viewer=request.user)
         if profile is None:
             raise Http404("No shop at this address.")
         return render(

@@ -39,7 +39,7 @@ class AuditedAdminMixin:
     audit_fields: tuple[str, ...] = ()
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if change:
+        if obj is not None:
             base = kwargs.get("form") or self.form
             kwargs["form"] = type(
                 f"Audited{base.__name__}",
@@ -56,7 +56,10 @@ class AuditedAdminMixin:
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fieldsets(self, request, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
+        fieldsets = [
+            (name, {**options, "fields": [f for f in options["fields"] if f != REASON_FIELD]})
+            for name, options in super().get_fieldsets(request, obj)
+        ]
         if obj is not None:
             fieldsets.append(("Audit", {"fields": [REASON_FIELD]}))
         return fieldsets

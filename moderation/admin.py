@@ -66,7 +66,8 @@ class ReportAdmin(admin.ModelAdmin):
         "kind",
         "status",
         "reason",
-        "target_id",
+        "product",
+        "target_summary",
         "subject_user",
         "reporter",
         "created_at",
@@ -74,10 +75,27 @@ class ReportAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "kind", "reason")
     search_fields = ("details", "reporter__email", "reporter_email", "subject_user__email")
-    list_select_related = ("reporter", "subject_user", "resolved_by")
+    list_select_related = (
+        "reporter",
+        "subject_user",
+        "resolved_by",
+        "review__product",
+        "review__author",
+    )
     raw_id_fields = ("review", "reporter", "resolved_by", "subject_user")
     readonly_fields = [f.name for f in Report._meta.fields]
     actions = ("hide_reviews", "dismiss_reports")
+
+    @admin.display(description="product", ordering="review__product__title")
+    def product(self, obj: Report) -> str:
+        return obj.review.product.title if obj.review else "—"
+
+    @admin.display(description="reported")
+    def target_summary(self, obj: Report) -> str:
+        review = obj.review
+        if review is None:
+            return f"{obj.get_kind_display()} #{obj.target_id}"
+        return f"{review.rating}★ by {review.author}: “{Truncator(review.body).chars(60)}”"
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -137,7 +155,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
     @admin.display(description="rating", ordering="rating")
     def stars(self, obj: Review) -> str:
-        return f"{obj.rating}★ {Truncator(obj.body).chars(40)}"
+        return f"{obj.rating}★"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "author")

@@ -102,6 +102,11 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         who = self.reporter or self.reporter_email or "someone"
+        if self.review_id is not None:
+            return (
+                f"{self.get_reason_display()} report by {who} on the {self.review} "
+                f"({self.get_status_display()})"
+            )
         return (
             f"{self.get_reason_display()} report by {who} on {self.get_kind_display().lower()} "
             f"#{self.target_id} ({self.get_status_display()})"
