@@ -7,8 +7,8 @@ from django.db.models import QuerySet
 
 from catalog.models import Category, Product
 from catalog.selectors import PUBLIC
-from marketplace.selectors import SHOP_LISTED
 from marketplace.models import SellerProfile
+from marketplace.selectors import SHOP_LISTED
 
 
 class ProductSitemap(Sitemap):

@@ -63,10 +63,12 @@ def seller_profile_get_public(*, slug: str, viewer: User | None = None) -> Selle
     )
     if profile is None or seller_is_listed(profile.user):
         return profile
-    if viewer is not None and viewer.is_authenticated:
-        if viewer.is_staff or viewer.pk == profile.user_id:
-            return profile
-    return None
+    may_see = (
+        viewer is not None
+        and viewer.is_authenticated
+        and (viewer.is_staff or viewer.pk == profile.user_id)
+    )
+    return profile if may_see else None
 
 
 def seller_can_be_paid(*, seller_id: int) -> bool:

@@ -14,7 +14,6 @@ from marketplace.exceptions import ApplicationError
 from messaging.models import Notification
 from moderation.models import StaffActionLog, Suspension
 from moderation.suspensions import suspensions_lift_expired, user_suspend, user_unsuspend
-from tests.catalog.factories import ProductFactory
 from tests.factories import UserFactory
 from tests.moderation.helpers import buyer_of, public_product, review_of
 from tests.orders.factories import paid_order
