@@ -172,13 +172,23 @@ def report_suspend_subject(
     *, report: Report, staff: User, reason: str, ends_at: datetime | None = None
 ) -> Report:
     """Suspend the user the report is about (`moderation.suspensions.user_suspend`,
-    audited, statement sent) and close the open reports of this target as actioned."""
+    audited, statement sent) and close the open reports of this target, and those of the
+    account itself, as actioned."""
     reason = _clean(reason)
     report = _lock_open(report.pk)
     if report.subject_user is None:
         raise ApplicationError("This report is not about a registered user.")
     user_suspend(user=report.subject_user, staff=staff, reason=reason, ends_at=ends_at)
     _close(report, staff=staff, status=Report.Status.ACTIONED, resolution=reason, whole_target=True)
+    # Reports of the account itself are answered by the suspension too.
+    Report.objects.filter(
+        kind=Report.Kind.USER, target_id=report.subject_user_id, status=Report.Status.OPEN
+    ).update(
+        status=Report.Status.ACTIONED,
+        resolved_at=timezone.now(),
+        resolved_by=staff,
+        resolution=reason,
+    )
     report.refresh_from_db()
     return report
 

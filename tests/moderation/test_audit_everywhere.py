@@ -174,3 +174,22 @@ def test_the_audit_log_page_filters_and_searches(client):
     assert "Spam ring" not in client.get(url + f"?date_from={tomorrow}").content.decode()
     assert client.get(url + f"?date_from={tomorrow}&date_to=2020-01-01").status_code == 400
     assert client.get(url + "?date_from=not-a-date").status_code == 400
+
+
+def test_postgresql_refuses_raw_edits_of_the_audit_log():
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigger is PostgreSQL's")
+    entry = audit.staff_action(actor=None, action="x.y", target=UserFactory(), reason="kept")
+    for sql in (
+        "UPDATE moderation_staffactionlog SET reason = 'rewritten' WHERE id = %s",
+        "DELETE FROM moderation_staffactionlog WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [entry.pk])
+    with connection.cursor() as cursor:  # the appeal stamp may be set, once
+        cursor.execute(
+            "UPDATE moderation_staffactionlog SET appealed_at = now() WHERE id = %s", [entry.pk]
+        )
+    assert StaffActionLog.objects.get().reason == "kept"

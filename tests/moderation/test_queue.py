@@ -159,12 +159,16 @@ def test_every_decision_needs_a_reason(client):
 
 def test_suspending_from_a_report(client):
     product = public_product()
-    report = _report("USER", product.seller.pk, product.seller)
+    report = _report("LISTING", product.pk, product.seller)
+    about_account = _report("USER", product.seller.pk, product.seller)
     client.force_login(UserFactory(is_staff=True))
     _decide(client, report, "suspend", reason="Scam shop", ends_at="2099-01-01T10:00")
     product.seller.refresh_from_db()
     assert product.seller.is_suspended is True
-    assert Report.objects.get().status == "ACTIONED"
+    assert Report.objects.get(pk=report.pk).status == "ACTIONED"
+    assert Report.objects.get(pk=about_account.pk).status == "ACTIONED"
+    suspension = product.seller.suspensions.get()
+    assert suspension.ends_at is not None and suspension.ends_at.year == 2099
     entry = StaffActionLog.objects.get()
     assert (entry.action, entry.subject_user, entry.after["is_suspended"]) == (
         "user.suspend",
