@@ -53,7 +53,6 @@ class ModerationQueueView(StaffRequiredMixin, View):
                 "status": status,
                 "page_obj": page,
                 "rows": report_queue_rows(page.object_list),
-                "decision_form": ReportDecisionForm(),
                 "open_count": Report.objects.filter(status=Report.Status.OPEN).count(),
             },
         )

@@ -193,3 +193,30 @@ def test_postgresql_refuses_raw_edits_of_the_audit_log():
             "UPDATE moderation_staffactionlog SET appealed_at = now() WHERE id = %s", [entry.pk]
         )
     assert StaffActionLog.objects.get().reason == "kept"
+
+
+def test_the_take_down_box_of_the_admin_form_goes_through_the_service(client):
+    from tests.catalog.test_views import _admin_change_data
+
+    product = public_product()
+    staff = _superuser(client)
+    data = _admin_change_data(staff, product)
+    data |= {"is_taken_down": "on", "takedown_reason": "Copied design", "audit_reason": "Report"}
+    url = reverse("admin:catalog_product_change", args=[product.pk])
+    assert client.post(url, data).status_code == 302
+    product.refresh_from_db()
+    assert product.is_taken_down and product.takedown_reason == "Copied design"
+    entry = StaffActionLog.objects.get()
+    assert (entry.action, entry.subject_user, entry.reason) == (
+        "listing.take_down",
+        product.seller,
+        "Copied design",
+    )
+    # and back up, with the edit's reason
+    data = _admin_change_data(staff, product)
+    data |= {"is_taken_down": "", "audit_reason": "Licence shown"}
+    data.pop("is_taken_down")
+    assert client.post(url, data).status_code == 302
+    product.refresh_from_db()
+    assert product.is_taken_down is False
+    assert StaffActionLog.objects.filter(action="listing.restore", reason="Licence shown").exists()
