@@ -6,6 +6,7 @@ registered the call does nothing. See `catalog.hooks` for the pattern.
 | hook | registered by | marketplace uses it for |
 | --- | --- | --- |
 | email confirmed | orders | a newly verified address takes over its guest orders |
+| open report counts | moderation | staff badges on reported messages, questions, answers |
 """
 
 from collections.abc import Callable
@@ -24,3 +25,21 @@ def register_email_confirmed(fn: Callable[..., Any]) -> Callable[..., Any]:
 def email_confirmed(*, user, email: str) -> None:
     for fn in _email_confirmed:
         fn(user=user, email=email)
+
+
+_open_report_counts: list[Callable[..., dict[int, int]]] = []
+
+
+def register_open_report_counts(fn: Callable[..., dict[int, int]]) -> Callable[..., Any]:
+    """`fn(kind, ids) -> {id: open reports}` (moderation.selectors.open_report_counts)."""
+    if fn not in _open_report_counts:
+        _open_report_counts.append(fn)
+    return fn
+
+
+def open_report_counts(kind: str, ids) -> dict[int, int]:
+    """Open reports per target id of one `Report.Kind` ("MESSAGE", "QUESTION", …), for
+    staff-only badges; {} when moderation is not installed. Show it to staff only."""
+    for fn in _open_report_counts:
+        return fn(kind, ids)
+    return {}

@@ -19,6 +19,12 @@ class ModerationConfig(AppConfig):
 
         catalog_hooks.register_open_reports(product_open_reports)
 
+        # The same counts for apps below moderation (messaging's threads, Q&A).
+        from marketplace import hooks as marketplace_hooks
+        from moderation.selectors import open_report_counts
+
+        marketplace_hooks.register_open_report_counts(open_report_counts)
+
         # Every layer records staff actions through marketplace.audit.
         from marketplace import audit
         from moderation.audit import staff_action_record

@@ -293,6 +293,16 @@ def test_reversing_a_suspension_appeal_lifts_it(client):
     assert StaffActionLog.objects.filter(action="user.unsuspend").count() == 1
 
 
+def test_open_report_counts_reach_lower_apps_through_the_marketplace_hook():
+    from marketplace import hooks
+
+    question = question_on(public_product())
+    _report("QUESTION", question.pk, question.author)
+    _report("QUESTION", question.pk, question.author)
+    assert hooks.open_report_counts("QUESTION", [question.pk, 999]) == {question.pk: 2}
+    assert hooks.open_report_counts("MESSAGE", []) == {}
+
+
 def test_staff_see_open_report_badges_on_the_product_page(client):
     product = public_product()
     question = question_on(product)
