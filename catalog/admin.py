@@ -2,7 +2,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.markdown import render_markdown
@@ -16,7 +15,8 @@ from catalog.models import (
     ShippingRate,
     Tag,
 )
-from catalog.services import product_take_down
+from catalog.services import product_take_down, product_take_down_lift
+from marketplace.admin_audit import AuditedAdminMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.templatetags.money import format_money
 
@@ -70,7 +70,11 @@ class DigitalAssetInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    # What buyers read: an admin edit of these is audited. Taking down and putting back
+    # go through the services (audited there, with the seller's statement of reasons).
+    audit_fields = ("title", "description", "category", "license", "stock_quantity")
+
     list_display = [
         "title",
         "seller",
@@ -122,7 +126,9 @@ class ProductAdmin(admin.ModelAdmin):
             done = 0
             for product in queryset:
                 try:
-                    product_take_down(product=product, reason=form.cleaned_data["reason"])
+                    product_take_down(
+                        product=product, reason=form.cleaned_data["reason"], staff=request.user
+                    )
                 except ApplicationError as exc:
                     self.message_user(request, f"“{product}”: {exc.message}", messages.ERROR)
                 else:
@@ -155,9 +161,28 @@ class ProductAdmin(admin.ModelAdmin):
         # description would change nothing buyers see.
         if "description" in form.changed_data:
             obj.description_html = render_markdown(obj.description)
-        if "is_taken_down" in form.changed_data:  # when it came down, for the audit trail
-            obj.taken_down_at = timezone.now() if obj.is_taken_down else None
         super().save_model(request, obj, form, change)
+
+    def perform_save(self, request, obj: Product, form, change: bool) -> None:
+        # The take-down box: the rest of the form is saved as typed; the flag itself goes
+        # through product_take_down / product_take_down_lift (audited, seller told).
+        flip = change and "is_taken_down" in form.changed_data
+        down, reason = obj.is_taken_down, obj.takedown_reason
+        if flip:
+            stored = Product.objects.get(pk=obj.pk)
+            obj.is_taken_down, obj.taken_down_at = stored.is_taken_down, stored.taken_down_at
+            obj.takedown_reason = stored.takedown_reason
+        super().perform_save(request, obj, form, change)
+        if not flip:
+            return
+        why = reason or form.cleaned_data.get("audit_reason", "")
+        if down:
+            product_take_down(product=obj, reason=why, staff=request.user)
+        else:
+            product_take_down_lift(
+                product=obj, reason=form.cleaned_data.get("audit_reason", ""), staff=request.user
+            )
+        obj.refresh_from_db()
 
 
 @admin.register(Category)

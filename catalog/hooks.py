@@ -18,6 +18,7 @@ registration order, which is `INSTALLED_APPS` order (lower layers first).
 | review evidence | orders, downloads | who may review: a paid line, or a free download |
 | review reports | moderation | the report form and "you reported this" on reviews |
 | product questions | messaging | the product page's "Questions & answers" section |
+| open reports | moderation | staff-only badges: open reports on a listing and its Q&A |
 """
 
 from collections.abc import Callable
@@ -34,6 +35,7 @@ _file_purchased: list[Callable[..., bool]] = []
 _listing_metrics: list[Callable[[list[int]], dict[int, dict[str, int]]]] = []
 _review_evidence: list[Callable[..., "ReviewEvidence | None"]] = []
 _review_reports: list[Callable[..., "ReviewReports"]] = []
+_open_reports: list[Callable[..., dict[str, int]]] = []
 
 
 def _add(registry: list, fn: Callable) -> Callable:
@@ -174,6 +176,19 @@ def review_reports(*, product, user) -> ReviewReports | None:
     for fn in _review_reports:
         return fn(product=product, user=user)
     return None
+
+
+def register_open_reports(fn: Callable[..., dict[str, int]]) -> Callable[..., Any]:
+    """`fn(*, product_id) -> {"listing": n, "qa": m}`: open reports on a listing and on
+    its questions and answers (staff badges on the product page)."""
+    return _add(_open_reports, fn)
+
+
+def product_open_reports(*, product_id: int) -> dict[str, int]:
+    """Staff badges' counts; {} when nothing is registered or nothing is open."""
+    for fn in _open_reports:
+        return fn(product_id=product_id)
+    return {}
 
 
 _review_request: list[Callable[..., Any]] = []

@@ -29,6 +29,7 @@ from catalog.models import (
     Tag,
 )
 from catalog.validation import validate_digital_file
+from marketplace.audit import staff_action
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from marketplace.selectors import seller_can_be_paid, site_config_get
@@ -274,10 +275,12 @@ def product_publish(*, product: Product) -> Product:
 
 
 @transaction.atomic
-def product_take_down(*, product: Product, reason: str) -> Product:
+def product_take_down(*, product: Product, reason: str, staff: User | None = None) -> Product:
     """Staff hide a listing from everyone but its seller and staff, whatever its status,
     with the reason its seller reads on the listing. Taking down a listing that is
-    already down only updates the reason (its `taken_down_at` stays the first one)."""
+    already down only updates the reason (its `taken_down_at` stays the first one).
+    Audited (`marketplace.audit.staff_action`, actor `staff`); the seller receives the
+    statement of reasons and may appeal once."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ApplicationError("Give a reason: the seller reads it on their listing.")
@@ -285,11 +288,49 @@ def product_take_down(*, product: Product, reason: str) -> Product:
     if len(reason) > max_length:
         raise ApplicationError(f"Keep the reason under {max_length} characters.")
     product = _lock_listing(product.pk)
+    before = {"is_taken_down": product.is_taken_down, "takedown_reason": product.takedown_reason}
     if not product.is_taken_down:
         product.is_taken_down = True
         product.taken_down_at = timezone.now()
     product.takedown_reason = reason
     product.save(update_fields=["is_taken_down", "taken_down_at", "takedown_reason", "updated_at"])
+    staff_action(
+        actor=staff,
+        action="listing.take_down",
+        target=product,
+        reason=reason,
+        before=before,
+        after={"is_taken_down": True, "takedown_reason": reason},
+        subject_user=product.seller,
+        statement=f"Your listing “{product.title}” was taken down",
+        appealable=True,
+    )
+    return product
+
+
+@transaction.atomic
+def product_take_down_lift(*, product: Product, reason: str, staff: User | None = None) -> Product:
+    """Staff put a taken-down listing back (e.g. an appeal was upheld): it shows again
+    wherever its status allows. Audited; the seller is told. Idempotent."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ApplicationError("Give a reason for restoring this listing.")
+    product = _lock_listing(product.pk)
+    if not product.is_taken_down:
+        return product
+    before = {"is_taken_down": True, "takedown_reason": product.takedown_reason}
+    product.is_taken_down, product.taken_down_at, product.takedown_reason = False, None, ""
+    product.save(update_fields=["is_taken_down", "taken_down_at", "takedown_reason", "updated_at"])
+    staff_action(
+        actor=staff,
+        action="listing.restore",
+        target=product,
+        reason=reason,
+        before=before,
+        after={"is_taken_down": False},
+        subject_user=product.seller,
+        statement=f"Your listing “{product.title}” is back",
+    )
     return product
 
 

@@ -1,6 +1,6 @@
 """/sitemap.xml: what the public may see, by the same rules as the pages: products by
 `product_queryset_public` (no drafts, take-downs or suspended sellers), shops of active
-accounts (`seller_profile_get_public`'s rule), and the categories."""
+accounts that are not suspended (`seller_profile_get_public`'s rule), and the categories."""
 
 from django.contrib.sitemaps import Sitemap
 from django.db.models import QuerySet
@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from catalog.models import Category, Product
 from catalog.selectors import PUBLIC
 from marketplace.models import SellerProfile
+from marketplace.selectors import SHOP_LISTED
 
 
 class ProductSitemap(Sitemap):
@@ -32,7 +33,7 @@ class ShopSitemap(Sitemap):
     priority = 0.6
 
     def items(self) -> QuerySet[SellerProfile]:
-        return SellerProfile.objects.filter(user__is_active=True).order_by("slug")
+        return SellerProfile.objects.filter(**SHOP_LISTED).order_by("slug")
 
     def lastmod(self, profile: SellerProfile):
         return profile.updated_at

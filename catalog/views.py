@@ -45,7 +45,7 @@ from catalog.selectors import (
 )
 from catalog.seo import category_seo, product_seo, shop_seo
 from catalog.trending import annotate_trending_badge
-from marketplace.access import SellerRequiredMixin
+from marketplace.access import ActiveAccountRequiredMixin, SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.pagination import CappedCountPaginator
 from marketplace.selectors import seller_profile_get_public
@@ -80,10 +80,11 @@ class HomeView(TemplateView):
 
 
 class ShopDetailView(View):
-    """Anyone. A seller's public shop page: the shop (marketplace) and its listings."""
+    """Anyone. A seller's public shop page: the shop (marketplace) and its listings.
+    A suspended seller's shop is a 404 except to them and staff."""
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        profile = seller_profile_get_public(slug=slug)
+        profile = seller_profile_get_public(slug=slug, viewer=request.user)
         if profile is None:
             raise Http404("No shop at this address.")
         return render(
@@ -155,6 +156,10 @@ class ProductDetailView(View):
                     sort=request.GET.get("review_sort", "newest"),
                     page=request.GET.get("review_page", 1),
                 ),
+                # Staff only: how many open reports the listing and its Q&A have.
+                "staff_open_reports": hooks.product_open_reports(product_id=product.pk)
+                if request.user.is_staff
+                else {},
                 "more_like_this": annotate_trending_badge(
                     annotate_buyability(products_like(product), user=request.user)
                 ),
@@ -285,10 +290,11 @@ def search_suggest(request: HttpRequest) -> JsonResponse:
 
 
 # ------------------------------------------------------------------------------
-# Seller workspace: every view is SellerRequiredMixin and loads only the seller's own
+# Seller workspace: every view is SellerRequiredMixin (and every write also
+# ActiveAccountRequiredMixin: a suspended seller gets the 403 page) and loads only the seller's own
 # listings (product_get_for_seller), so another seller's listing is a plain 404.
 # ------------------------------------------------------------------------------
-class SellerProductMixin(SellerRequiredMixin):
+class SellerProductMixin(ActiveAccountRequiredMixin, SellerRequiredMixin):
     def get_product(self) -> Product:
         product = product_get_for_seller(seller=self.request.user, pk=self.kwargs["pk"])
         if product is None:
@@ -313,7 +319,7 @@ class SellerListingListView(SellerRequiredMixin, View):
         )
 
 
-class SellerListingCreateView(SellerRequiredMixin, View):
+class SellerListingCreateView(ActiveAccountRequiredMixin, SellerRequiredMixin, View):
     def _kind(self, request: HttpRequest) -> str | None:
         kind = (request.POST.get("kind") or request.GET.get("kind") or "").upper()
         return kind if kind in Product.Kind.values else None
@@ -519,7 +525,7 @@ class SellerShippingListView(SellerRequiredMixin, View):
         )
 
 
-class SellerShippingEditView(SellerRequiredMixin, View):
+class SellerShippingEditView(ActiveAccountRequiredMixin, SellerRequiredMixin, View):
     """Create (no pk) or edit one of the seller's shipping profiles."""
 
     def _profile(self, pk: int | None) -> ShippingProfile | None:
@@ -570,7 +576,7 @@ class SellerShippingEditView(SellerRequiredMixin, View):
         return self._render(request, profile, form, rates, status=400)
 
 
-class SellerShippingDeleteView(SellerRequiredMixin, View):
+class SellerShippingDeleteView(ActiveAccountRequiredMixin, SellerRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         profile = shipping_profile_get_for_seller(seller=request.user, pk=pk)
         if profile is None:

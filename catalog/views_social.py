@@ -29,7 +29,11 @@ from catalog.reviews import (
 )
 from catalog.selectors import PUBLIC
 from catalog.trending import annotate_trending_badge
-from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
+from marketplace.access import (
+    ActiveAccountRequiredMixin,
+    SellerRequiredMixin,
+    VerifiedEmailRequiredMixin,
+)
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
 
@@ -86,7 +90,7 @@ def _public_product(pk: int) -> Product:
     return product
 
 
-class ReviewEditView(VerifiedEmailRequiredMixin, View):
+class ReviewEditView(ActiveAccountRequiredMixin, View):
     """Verified users who bought the product (or downloaded it free): write or edit their
     one review. Anyone else signed in gets a 403 page saying why."""
 
@@ -154,7 +158,7 @@ class ReviewDeleteView(VerifiedEmailRequiredMixin, View):
         return redirect(review.product.get_absolute_url() + "#reviews")
 
 
-class ReviewReplyView(SellerRequiredMixin, View):
+class ReviewReplyView(ActiveAccountRequiredMixin, SellerRequiredMixin, View):
     """The product's seller: post or edit their one public reply to a review. Reviews of
     other sellers' listings are a 404."""
 

@@ -69,6 +69,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("messaging.tasks.emails_retry_failed_task"),
         name="emails-retry-failed",
     )
+    # Suspensions with an end date lift themselves (moderation.suspensions).
+    sender.add_periodic_task(
+        crontab(minute="*/10"),
+        sender.signature("moderation.tasks.suspensions_lift_expired_task"),
+        name="suspensions-lift-expired",
+    )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(
         300.0,

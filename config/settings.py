@@ -366,6 +366,9 @@ RATELIMIT_QUESTION = env_str("RATELIMIT_QUESTION", "10/h")
 RATELIMIT_ANSWER = env_str("RATELIMIT_ANSWER", "30/h")
 RATELIMIT_MESSAGE = env_str("RATELIMIT_MESSAGE", "30/h")
 RATELIMIT_POST_IP = env_str("RATELIMIT_POST_IP", "100/h")
+# Reports to the moderators, per reporter and per address.
+REPORT_RATE = env_str("REPORT_RATE", "10/h")
+REPORT_RATE_IP = env_str("REPORT_RATE_IP", "30/h")
 
 # ------------------------------------------------------------------------------
 # Stripe: real keys switch the gateway from the local payment simulator to Stripe

@@ -11,6 +11,9 @@
 - `staff_required` / `StaffRequiredMixin`: staff pages outside the admin. Anonymous
   visitors go to log in; anyone signed in who is not staff gets a 404, the same answer
   as for a page that does not exist (staff pages are not advertised).
+- `active_account_required` / `ActiveAccountRequiredMixin`: posting, selling, reviewing,
+  reporting. Verified as above, and not suspended: a suspended user gets the 403 page
+  `account/suspended.html`, which says why and links to the statement of reasons.
 """
 
 from functools import wraps
@@ -26,7 +29,6 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 
-from marketplace.hooks import suspension_statement_url
 from marketplace.selectors import seller_profile_for_user, user_has_verified_email
 
 
@@ -65,37 +67,6 @@ class SellerRequiredMixin(VerifiedEmailRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
-def suspended_response(request):
-    """The 403 page a suspended user gets from any posting view."""
-    return render(
-        request,
-        "account/suspended.html",
-        {"statement_url": suspension_statement_url(user=request.user)},
-        status=403,
-    )
-
-
-def active_account_required(view_func):
-    """Verified (see `verified_email_required`) and not suspended."""
-
-    @verified_email_required
-    @wraps(view_func)
-    def wrapped(request, *args, **kwargs):
-        if request.user.is_suspended:
-            return suspended_response(request)
-        return view_func(request, *args, **kwargs)
-
-    return wrapped
-
-
-class ActiveAccountRequiredMixin:
-    """For views where a signed-in person posts: see `active_account_required`."""
-
-    @method_decorator(active_account_required)
-    def dispatch(self, request, *args, **kwargs):
-        return super().dispatch(request, *args, **kwargs)
-
-
 def staff_required(view_func):
     @login_required
     @wraps(view_func)
@@ -109,5 +80,39 @@ def staff_required(view_func):
 
 class StaffRequiredMixin:
     @method_decorator(staff_required)
+    def dispatch(self, request, *args, **kwargs):
+        return super().dispatch(request, *args, **kwargs)
+
+
+def suspended_response(request):
+    # The user row carries the flag (moderation keeps it); the statement of reasons is the
+    # newest decision about them, looked up through the audit hook so marketplace does not
+    # import moderation.
+    from marketplace.audit import suspension_statement_url
+
+    return render(
+        request,
+        "account/suspended.html",
+        {"statement_url": suspension_statement_url(request.user)},
+        status=403,
+    )
+
+
+def active_account_required(view_func):
+    @verified_email_required
+    @wraps(view_func)
+    def wrapped(request, *args, **kwargs):
+        if request.user.is_suspended:
+            return suspended_response(request)
+        return view_func(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ActiveAccountRequiredMixin:
+    """Verified and not suspended. Put it first in the bases, before
+    `SellerRequiredMixin`, so a suspended seller gets the suspension page, not a redirect."""
+
+    @method_decorator(active_account_required)
     def dispatch(self, request, *args, **kwargs):
         return super().dispatch(request, *args, **kwargs)

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from marketplace.admin_audit import AuditedAdminMixin
 from marketplace.admin_display import admin_money
 from marketplace.models import SellerProfile, SiteConfig, User
 from marketplace.selectors import site_config_get
@@ -10,18 +11,39 @@ from marketplace.services import site_config_update
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    """`is_active` is account closure; suspension is moderation's (read-only here:
+    moderation's admin adds Suspend / Unsuspend actions that call its services)."""
+
+    audit_fields = ("email", "is_active", "is_staff", "is_superuser", "is_suspended")
     ordering = ["email"]
-    list_display = ["email", "name", "is_staff", "is_active", "date_joined", "last_login"]
-    list_filter = ["is_staff", "is_superuser", "is_active"]
+    list_display = [
+        "email",
+        "name",
+        "is_staff",
+        "is_active",
+        "is_suspended",
+        "date_joined",
+        "last_login",
+    ]
+    list_filter = ["is_staff", "is_superuser", "is_active", "is_suspended"]
     search_fields = ["email", "name"]
-    readonly_fields = ["date_joined", "last_login"]
+    readonly_fields = ["date_joined", "last_login", "is_suspended"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name"]}),
         (
             "Permissions",
-            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+            {
+                "fields": [
+                    "is_active",
+                    "is_suspended",
+                    "is_staff",
+                    "is_superuser",
+                    "groups",
+                    "user_permissions",
+                ]
+            },
         ),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
@@ -29,7 +51,9 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(SellerProfile)
-class SellerProfileAdmin(admin.ModelAdmin):
+class SellerProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_fields = ("display_name", "slug", "user")
+
     list_display = ["display_name", "slug", "user", "created_at"]
     search_fields = ["display_name", "slug", "user__email"]
     list_select_related = ["user"]
@@ -38,8 +62,13 @@ class SellerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(SiteConfig)
-class SiteConfigAdmin(admin.ModelAdmin):
-    """One row: the list page goes straight to it; it can be neither added nor deleted."""
+class SiteConfigAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """One row: the list page goes straight to it; it can be neither added nor deleted.
+    Every change of a value is audited with its reason."""
+
+    audit_fields = tuple(
+        f.name for f in SiteConfig._meta.concrete_fields if f.name not in ("id", "updated_at")
+    )
 
     # Each value typed in basis points or cents is followed by how it reads (saved value).
     SHOWN_AFTER = {
@@ -78,5 +107,5 @@ class SiteConfigAdmin(admin.ModelAdmin):
             reverse("admin:marketplace_siteconfig_change", args=[config.pk])
         )
 
-    def save_model(self, request, obj, form, change) -> None:
+    def perform_save(self, request, obj, form, change) -> None:
         site_config_update(config=obj)

@@ -49,3 +49,23 @@ def staff_action(
             appealable=appealable,
         )
     return result
+
+
+_statement_finders: list[Callable[..., Any]] = []
+
+
+def register_suspension_statement_finder(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn(user) -> str`: the URL of the statement of reasons of the user's active
+    suspension ("" when there is none)."""
+    if fn not in _statement_finders:
+        _statement_finders.append(fn)
+    return fn
+
+
+def suspension_statement_url(user) -> str:
+    """Where a suspended user reads why (the suspended page links to it)."""
+    for fn in _statement_finders:
+        url = fn(user)
+        if url:
+            return url
+    return ""

@@ -7,7 +7,7 @@ registered the call does nothing. See `catalog.hooks` for the pattern.
 | --- | --- | --- |
 | account email sender | messaging | allauth's emails are logged, queued and retried |
 | email confirmed | orders, messaging | the address takes over its guest orders, threads |
-| suspension statement | moderation | the "your account is suspended" page links to the decision |
+| open report counts | moderation | staff badges on reported messages, questions, answers |
 """
 
 from collections.abc import Callable
@@ -50,20 +50,19 @@ def account_email_send(*, template: str, to: str, message, user=None) -> bool:
     return bool(_account_email_senders)
 
 
-_suspension_statement: list[Callable[..., str | None]] = []
+_open_report_counts: list[Callable[..., dict[int, int]]] = []
 
 
-def register_suspension_statement_url(fn: Callable[..., str | None]) -> Callable[..., str | None]:
-    """`fn(*, user) -> str | None`: the path of the statement of reasons of `user`'s
-    active suspension (where they read it and can appeal), or None."""
-    if fn not in _suspension_statement:
-        _suspension_statement.append(fn)
+def register_open_report_counts(fn: Callable[..., dict[int, int]]) -> Callable[..., Any]:
+    """`fn(kind, ids) -> {id: open reports}` (moderation.selectors.open_report_counts)."""
+    if fn not in _open_report_counts:
+        _open_report_counts.append(fn)
     return fn
 
 
-def suspension_statement_url(*, user) -> str | None:
-    for fn in _suspension_statement:
-        url = fn(user=user)
-        if url:
-            return url
-    return None
+def open_report_counts(kind: str, ids) -> dict[int, int]:
+    """Open reports per target id of one `Report.Kind` ("MESSAGE", "QUESTION", …), for
+    staff-only badges; {} when moderation is not installed. Show it to staff only."""
+    for fn in _open_report_counts:
+        return fn(kind, ids)
+    return {}

@@ -51,11 +51,24 @@ def seller_profile_for_user(user: User) -> SellerProfile | None:
     return SellerProfile.objects.filter(user=user).first()
 
 
-def seller_profile_get_public(*, slug: str) -> SellerProfile | None:
-    """The shop at `slug` if the public may see it (its owner is an active account)."""
-    return (
+# Whose shop the public sees: the twin of `seller_is_listed` (active, not suspended).
+SHOP_LISTED = {"user__is_active": True, "user__is_suspended": False}
+
+
+def seller_profile_get_public(*, slug: str, viewer: User | None = None) -> SellerProfile | None:
+    """The shop at `slug` if `viewer` may see it: anyone while its owner is an active,
+    non-suspended account; a suspended owner's shop only to them and to staff."""
+    profile = (
         SellerProfile.objects.select_related("user").filter(slug=slug, user__is_active=True).first()
     )
+    if profile is None or seller_is_listed(profile.user):
+        return profile
+    may_see = (
+        viewer is not None
+        and viewer.is_authenticated
+        and (viewer.is_staff or viewer.pk == profile.user_id)
+    )
+    return profile if may_see else None
 
 
 def seller_can_be_paid(*, seller_id: int) -> bool:

@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.generic import FormView
 
-from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
+from marketplace.access import ActiveAccountRequiredMixin, SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import SellerProfileForm, SellerProfileUpdateForm
 from marketplace.health import health_report
@@ -56,7 +56,7 @@ def robots_txt(request: HttpRequest, *, admin_path: str) -> HttpResponse:
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
-class SellerProfileCreateView(VerifiedEmailRequiredMixin, FormView):
+class SellerProfileCreateView(ActiveAccountRequiredMixin, FormView):
     """Verified users without a shop: "Become a seller"."""
 
     template_name = "marketplace/seller_profile_form.html"
@@ -85,7 +85,7 @@ class SellerProfileCreateView(VerifiedEmailRequiredMixin, FormView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class SellerProfileUpdateView(SellerRequiredMixin, FormView):
+class SellerProfileUpdateView(ActiveAccountRequiredMixin, SellerRequiredMixin, FormView):
     """The shop's owner: edit the public shop details."""
 
     template_name = "marketplace/seller_profile_form.html"

@@ -41,6 +41,8 @@ EMAIL_KINDS: dict[str, EmailKind] = {
     "account/email/password_reset_key": EmailKind("Reset your password", False),
     "account/email/unknown_account": EmailKind("Password reset for an unknown address", False),
     "account/email/account_already_exists": EmailKind("Sign-up with an existing address", False),
+    # Moderation: statements of reasons, always sent
+    "moderation/emails/decision": EmailKind("Decisions by our moderators about you", False),
     # Optional: the user chooses
     "catalog/emails/review_request": EmailKind("Requests to review what you bought", True),
     "messaging/emails/question_new": EmailKind("New questions about your listings", True),

@@ -58,7 +58,9 @@ def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
 
     Every email to a registered user also creates their in-app notification (once per
     key): kind = `template`, title = the subject, link = `context["notification_url"]`
-    (a path) when given. Guests (no account for `to`) get the email only. An optional
+    (a path) when given. Guests (no account for `to`) get the email only. A caller that
+    already created the notification itself (a statement of reasons, in the decision's
+    transaction) passes `context["in_app_notification_sent"] = True`. An optional
     kind (`messaging.email_kinds`) the user turned off is recorded SKIPPED, not sent;
     the notification is still created.
     """
@@ -91,6 +93,7 @@ def email_send(*, key: str, to: str, template: str, context: dict) -> EmailLog:
         text=text,
         html=html,
         user=user,
+        notify_user=not context.get("in_app_notification_sent"),
         notification_url=context.get("notification_url", ""),
         notification_body=context.get("notification_body", ""),
         render_error=error,

@@ -102,13 +102,14 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         who = self.reporter or self.reporter_email or "someone"
-        if self.review_id:
-            # "… on the 4★ review of “Planter” by ada@…": admin lists select_related it.
-            target = f"the {self.review}"
-        else:
-            target = f"{self.get_kind_display().lower()} #{self.target_id}"
+        if self.review_id is not None:
+            return (
+                f"{self.get_reason_display()} report by {who} on the {self.review} "
+                f"({self.get_status_display()})"
+            )
         return (
-            f"{self.get_reason_display()} report by {who} on {target} ({self.get_status_display()})"
+            f"{self.get_reason_display()} report by {who} on {self.get_kind_display().lower()} "
+            f"#{self.target_id} ({self.get_status_display()})"
         )
 
 
@@ -116,6 +117,26 @@ def report_reason_choices(codes) -> list[tuple[str, str]]:
     """The (value, label) pairs of `Report.Reason` for the given codes, in that order."""
     labels = dict(Report.Reason.choices)
     return [(code, labels[code]) for code in codes]
+
+
+class AppendOnlyError(Exception):
+    """An audit row was asked to change or disappear."""
+
+
+# What may change on an audit row after it is written: the appeal stamp, and the people
+# links going empty when an account is deleted (ON DELETE SET NULL).
+_MUTABLE = {"appealed_at", "actor", "actor_id", "subject_user", "subject_user_id"}
+
+
+class StaffActionLogQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        for name, value in kwargs.items():
+            if name not in _MUTABLE or (name != "appealed_at" and value is not None):
+                raise AppendOnlyError("StaffActionLog rows are append-only (no UPDATE).")
+        return super().update(**kwargs)
+
+    def delete(self):
+        raise AppendOnlyError("StaffActionLog rows are append-only (no DELETE).")
 
 
 class StaffActionLog(models.Model):
@@ -155,6 +176,8 @@ class StaffActionLog(models.Model):
     appealable = models.BooleanField(default=False)
     appealed_at = models.DateTimeField(null=True, blank=True)
 
+    objects = StaffActionLogQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -164,6 +187,35 @@ class StaffActionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor or 'system'} {self.action} {self.target_repr or self.target_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("StaffActionLog rows are append-only (no UPDATE).")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("StaffActionLog rows are append-only (no DELETE).")
+
+    ACTION_LABELS = {
+        "user.suspend": "Your account was suspended",
+        "user.unsuspend": "Your suspension was lifted",
+        "user.suspension_expired": "Your suspension ended",
+        "listing.take_down": "Your listing was taken down",
+        "listing.restore": "Your listing was restored",
+        "review.hide": "Your review was removed",
+        "review.restore": "Your review was restored",
+        "question.remove": "Your question was removed",
+        "question.restore": "Your question was restored",
+        "answer.remove": "Your answer was removed",
+        "answer.restore": "Your answer was restored",
+        "message.remove": "Your message was removed",
+        "message.restore": "Your message was restored",
+        "appeal.uphold": "Your appeal was reviewed: the decision stands",
+    }
+
+    def get_action_label(self) -> str:
+        return self.ACTION_LABELS.get(self.action, "")
 
 
 class Suspension(models.Model):

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from marketplace.audit import staff_action
 from marketplace.exceptions import ApplicationError
 from orders.models import Order, OrderEvent, OrderItem
 from orders.money import line_refund_shares
@@ -348,8 +349,11 @@ def _outside_refund_record(order: Order, result: RefundResult) -> PaymentRefund:
 
 
 @transaction.atomic
-def payment_refund_allocate(*, refund_id: int, allocations: dict[int, int]) -> PaymentRefund:
-    """Staff say which lines a partial OUTSIDE refund was for; then it is posted."""
+def payment_refund_allocate(
+    *, refund_id: int, allocations: dict[int, int], actor=None
+) -> PaymentRefund:
+    """Staff say which lines a partial OUTSIDE refund was for; then it is posted.
+    Audited (`marketplace.audit.staff_action`, "refund.allocate") with `actor`."""
     refund = PaymentRefund.objects.select_for_update().select_related("order").get(pk=refund_id)
     if not refund.needs_allocation:
         raise ApplicationError("This refund needs no allocation.")
@@ -365,6 +369,14 @@ def payment_refund_allocate(*, refund_id: int, allocations: dict[int, int]) -> P
     refund.needs_allocation = False
     refund.save(update_fields=["allocations", "needs_allocation", "updated_at"])
     _post_locked(refund)
+    staff_action(
+        actor=actor,
+        action="refund.allocate",
+        target=refund,
+        reason="Allocated a refund made outside the site to the order's lines.",
+        before={"needs_allocation": True},
+        after={"allocations": refund.allocations, "amount_cents": refund.amount_cents},
+    )
     return refund
 
 

@@ -119,7 +119,9 @@ class StaffRefundAllocateView(StaffRequiredMixin, View):
         if not form.is_valid():
             return self._render(request, refund, form, status=400)
         try:
-            payment_refund_allocate(refund_id=refund.pk, allocations=form.allocations())
+            payment_refund_allocate(
+                refund_id=refund.pk, allocations=form.allocations(), actor=request.user
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
             return self._render(request, refund, form, status=400)

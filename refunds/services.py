@@ -13,6 +13,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from marketplace.audit import staff_action
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
 from orders.models import OrderEvent, OrderItem
@@ -32,6 +33,21 @@ def _event(request: RefundRequest, message: str, actor: User | None = None, **da
         message=message[:300],
         actor=actor if actor is not None and actor.is_authenticated else None,
         data={"refund_request": request.pk, **data},
+    )
+
+
+def _audit(request: RefundRequest, *, actor: User | None, action: str, reason: str, **after):
+    """Staff decisions on refunds also go to the staff audit trail (the OrderEvent stays:
+    it is the order's timeline)."""
+    if not _staff(actor):
+        return
+    staff_action(
+        actor=actor,
+        action=action,
+        target=request,
+        reason=reason,
+        before={"status": after.pop("before_status", "")},
+        after={"status": request.status, **after},
     )
 
 
@@ -125,6 +141,7 @@ def _approve_locked(
     request: RefundRequest, *, actor: User | None, amount_cents: int, note: str
 ) -> RefundRequest:
     item = request.order_item
+    before_status = request.status
     most = min(request.requested_amount_cents, refund_max_cents(item, by_staff=_staff(actor)))
     if not 0 < amount_cents <= most:
         raise ApplicationError(f"Approve an amount between 0.01 and {most / 100:.2f}.")
@@ -145,6 +162,16 @@ def _approve_locked(
         actor,
         amount_cents=amount_cents,
     )
+    _audit(
+        request,
+        actor=actor,
+        action="refund.approve",
+        reason=note.strip() or "Approved the refund request as asked.",
+        before_status=before_status,
+        amount_cents=amount_cents,
+        currency=request.currency,
+        order_item=item.pk,
+    )
     if actor is not None:  # a refund the policy grants at once gets only "refunded"
         _email(request.pk, "approved")
     return request
@@ -157,12 +184,20 @@ def refund_request_decline(*, request: RefundRequest, actor: User, note: str) ->
     _check_decider(request, actor)
     if not note.strip():
         raise ApplicationError("Say why you decline: the buyer reads it.")
+    before_status = request.status
     _move(request, RefundRequest.Status.DECLINED)
     request.decided_by = actor
     request.decided_at = timezone.now()
     request.decision_note = note.strip()[:2000]
     request.save()
     _event(request, f"Refund declined for {request.order_item.title}", actor)
+    _audit(
+        request,
+        actor=actor,
+        action="refund.decline",
+        reason=note.strip(),
+        before_status=before_status,
+    )
     _email(request.pk, "declined")
     return request
 
@@ -203,8 +238,8 @@ def refund_line_initiate(
         currency=item.currency,
         requested_amount_cents=amount,
     )
-    # The audit entry: who, and (for staff, required) why; StaffActionLog takes these
-    # over when moderation lands.
+    # The order's timeline: who, and (for staff, required) why. Staff's approval below
+    # also writes the StaffActionLog row ("refund.approve", with this reason).
     _event(
         request,
         f"Refund started by {'staff' if by_staff else 'the seller'}"
@@ -229,6 +264,13 @@ def refund_request_retry(*, request: RefundRequest, actor: User) -> RefundReques
     request.save(update_fields=["status", "last_error", "updated_at"])
     payment_refund_reopen(refund_id=request.payment_refund_id)
     _event(request, "Refund sent again", actor)
+    _audit(
+        request,
+        actor=actor,
+        action="refund.retry",
+        reason="Sent a failed refund to Stripe again.",
+        before_status=RefundRequest.Status.FAILED,
+    )
     return request
 
 

@@ -22,6 +22,7 @@ EMPTY = [
     "_listing_metrics",
     "_review_evidence",
     "_review_reports",
+    "_open_reports",
     "_review_request",
     "_product_questions",
 ]
@@ -37,6 +38,7 @@ def test_the_higher_apps_register_their_hooks_at_start_up():
     assert hooks._review_evidence == [review_evidence_from_purchase, review_evidence_from_download]
     assert len(hooks._listing_metrics) == 2 and len(hooks._download_entitlement) == 1
     assert len(hooks._review_reports) == 1 and len(hooks._review_request) == 1
+    assert len(hooks._open_reports) == 1
     assert len(orders_hooks._line_download_rules) == 1
     # INSTALLED_APPS order: orders before messaging.
     assert marketplace_hooks._email_confirmed == [

@@ -339,7 +339,7 @@ def test_staff_hiding_a_reported_review_closes_its_reports_and_fixes_the_rating(
     review_report(review=bad, reporter=UserFactory(), reason="OFFENSIVE")
     staff = UserFactory(is_staff=True)
     # when
-    report_resolve(report=first, staff=staff, hide_review=True)
+    report_resolve(report=first, staff=staff, hide_review=True, reason="Abusive")
     # then
     bad.refresh_from_db()
     assert bad.is_hidden is True
@@ -347,7 +347,7 @@ def test_staff_hiding_a_reported_review_closes_its_reports_and_fixes_the_rating(
     assert _aggregates(product) == (1, 5)
     assert reviews_for_product(product) == [kept]
     with pytest.raises(ApplicationError, match="already closed"):
-        report_resolve(report=first, staff=staff, hide_review=False)
+        report_resolve(report=first, staff=staff, hide_review=False, reason="Again")
 
 
 def test_staff_hide_reviews_from_the_admin_report_queue(client):
@@ -356,9 +356,20 @@ def test_staff_hide_reviews_from_the_admin_report_queue(client):
     report = review_report(review=review, reporter=UserFactory(), reason="SPAM")
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     assert client.get("/admin/moderation/report/").status_code == 200
-    response = client.post(
+    # The action asks for a reason first (a confirmation page), then acts.
+    ask = client.post(
         "/admin/moderation/report/",
         {"action": "hide_reviews", "_selected_action": [report.pk]},
+    )
+    assert ask.status_code == 200 and Review.objects.get().is_hidden is False
+    response = client.post(
+        "/admin/moderation/report/",
+        {
+            "action": "hide_reviews",
+            "_selected_action": [report.pk],
+            "apply": "1",
+            "reason": "Insults the seller",
+        },
     )
     assert response.status_code == 302
     assert Review.objects.get().is_hidden is True and _aggregates(product) == (0, 0)

@@ -63,6 +63,7 @@ def test_staff_edit_it_in_the_admin_and_the_next_read_sees_it(
         "min_price_cents": "100",
         "fee_fixed_cents": "0",
         "auto_deliver_after_days": "30",
+        "audit_reason": "New pricing",  # every admin edit says why (audited)
     }
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/marketplace/siteconfig/1/change/", form)

@@ -263,7 +263,13 @@ def test_a_refused_reversal_leaves_a_negative_balance_that_the_next_sale_settles
     # when staff refund $10 of the line
     staff = UserFactory(is_staff=True)
     run(refund_line_initiate, item=line, actor=staff, amount_cents=1000, note="Scratched")
-    # then the reversal failed, and the seller owes the marketplace their share of it
+    # then staff's refund is on the audit trail with its reason, and on the order's timeline
+    from moderation.models import StaffActionLog
+
+    audit = StaffActionLog.objects.get(action="refund.approve")
+    assert (audit.actor, audit.reason, audit.after["amount_cents"]) == (staff, "Scratched", 1000)
+    assert first.events.filter(actor=staff, message__contains="Scratched").exists()
+    # and the reversal failed, and the seller owes the marketplace their share of it
     reversal = SellerTransferReversal.objects.get()
     assert (reversal.status, "insufficient" in reversal.last_error) == ("FAILED", True)
     debt = -(1000 * line.seller_net_cents // 3000)

@@ -64,6 +64,12 @@ def test_staff_allocate_a_partial_dashboard_refund_to_a_line(client, world, run)
     assert (refund.needs_allocation, world.file_line.refunded_cents) == (False, 500)
     assert SellerBalanceEntry.objects.filter(reason="REFUND", seller=world.file_seller).exists()
     assert reconcile_ledger() == (1, [])
+    # and the allocation is on the staff audit trail
+    from moderation.models import StaffActionLog
+
+    audit = StaffActionLog.objects.get(action="refund.allocate")
+    assert audit.actor == world.staff
+    assert audit.after["allocations"] == {str(world.file_line.pk): 500}
     # and nothing is left to allocate: the page is gone
     assert client.get(url).status_code == 404
 
