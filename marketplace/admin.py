@@ -2,9 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.admin_display import admin_money
-from marketplace.models import SellerProfile, SiteConfig, User
+from marketplace.legal import legal_cache_clear
+from marketplace.models import LegalAcceptance, LegalDocument, SellerProfile, SiteConfig, User
 from marketplace.selectors import site_config_get
 from marketplace.services import site_config_update
 
@@ -15,10 +17,10 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ["email", "name", "is_staff", "is_active", "date_joined", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "name"]
-    readonly_fields = ["date_joined", "last_login"]
+    readonly_fields = ["date_joined", "last_login", "deleted_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name"]}),
+        ("Profile", {"fields": ["name", "display_name", "avatar", "deleted_at"]}),
         (
             "Permissions",
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -80,3 +82,68 @@ class SiteConfigAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         site_config_update(config=obj)
+
+
+@admin.register(LegalDocument)
+class LegalDocumentAdmin(admin.ModelAdmin):
+    """Staff write legal texts here. A change is a new version (a new row, "Save as new"
+    from the latest); a version once in effect is read-only and cannot be deleted, so what
+    people accepted stays readable as it was."""
+
+    list_display = ["kind", "version", "effective_at", "summary_of_changes", "in_effect"]
+    list_filter = ["kind"]
+    ordering = ["kind", "-version"]
+    save_as = True
+    fields = ["kind", "version", "effective_at", "summary_of_changes", "body"]
+
+    @admin.display(boolean=True, description="in effect")
+    def in_effect(self, obj: LegalDocument) -> bool:
+        return obj.effective_at <= timezone.now()
+
+    def _published(self, obj) -> bool:
+        return obj is not None and obj.pk is not None and obj.effective_at <= timezone.now()
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._published(obj):
+            return self.fields
+        return []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._published(obj)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        kind = initial.get("kind")
+        if kind:
+            latest = LegalDocument.objects.filter(kind=kind).order_by("-version").first()
+            initial["version"] = (latest.version + 1) if latest else 1
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if (
+            change
+            and LegalDocument.objects.filter(pk=obj.pk, effective_at__lte=timezone.now()).exists()
+        ):
+            # "Save as new" posts without a pk; an edit of a version in force never saves.
+            return
+        super().save_model(request, obj, form, change)
+        legal_cache_clear()
+
+
+@admin.register(LegalAcceptance)
+class LegalAcceptanceAdmin(admin.ModelAdmin):
+    """Proof of consent: read-only."""
+
+    list_display = ["document", "user", "order_id", "accepted_at", "ip"]
+    list_filter = ["document__kind"]
+    search_fields = ["user__email", "order_id"]
+    list_select_related = ["document", "user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

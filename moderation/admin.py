@@ -135,3 +135,6 @@ class ReviewAdmin(admin.ModelAdmin):
         for review in queryset:
             review_set_hidden(review=review, hidden=False)
         self.message_user(request, "Restored.", messages.SUCCESS)
+
+
+from moderation import admin_ip  # noqa: E402, F401  IP notices (moderation/admin_ip.py)

@@ -18,3 +18,11 @@ def review_reports_for_product(*, product: Product, user: User) -> ReviewReports
     return ReviewReports(
         reasons=report_reason_choices(Report.REVIEW_REASONS), reported_review_ids=reported
     )
+
+
+def ip_strikes(user_ids) -> dict[int, int]:
+    """{seller id: upheld IP takedowns} (see `moderation.ip`); the queue and the admin flag
+    sellers at `moderation.ip.REPEAT_INFRINGER_STRIKES` or more."""
+    from moderation.ip import ip_strikes as _ip_strikes
+
+    return _ip_strikes(user_ids)
