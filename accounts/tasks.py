@@ -13,3 +13,10 @@ def data_export_build_task(export_id: int) -> None:
     from accounts.export import data_export_build
 
     data_export_build(export_id=export_id)
+
+
+@shared_task
+def data_exports_purge_task() -> int:
+    from accounts.export import data_export_purge_expired
+
+    return data_export_purge_expired()

@@ -169,3 +169,24 @@ def test_building_twice_builds_once():
     assert data_export_build(export_id=export.pk) is not None
     assert data_export_build(export_id=export.pk) is None
     assert len([m for m in mail.outbox if "data export" in m.subject]) == 1
+
+
+def test_expired_exports_are_purged_with_their_file():
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from accounts.export import export_storage
+
+    ada = UserFactory()
+    export = DataExport.objects.create(user=ada)
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    name = export.file_name
+    assert export_storage().exists(name)
+    DataExport.objects.filter(pk=export.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    call_command("data_exports_purge")
+    export.refresh_from_db()
+    assert export.status == DataExport.Status.EXPIRED
+    assert not export_storage().exists(name)

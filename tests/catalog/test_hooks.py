@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.welcome import welcome_email_on_confirm
 from analytics.services import engagement_record, product_view_record, search_miss_record
 from catalog import hooks
 from downloads.selectors import review_evidence_from_download
@@ -33,7 +34,10 @@ def test_the_higher_apps_register_their_hooks_at_start_up():
     assert len(hooks._listing_metrics) == 2 and len(hooks._download_entitlement) == 1
     assert len(hooks._review_reports) == 1 and len(hooks._review_request) == 1
     assert len(orders_hooks._line_download_rules) == 1
-    assert marketplace_hooks._email_confirmed == [orders_attach_guest_orders]
+    assert marketplace_hooks._email_confirmed == [
+        orders_attach_guest_orders,
+        welcome_email_on_confirm,
+    ]
 
 
 def test_with_nothing_registered_every_hook_gives_the_neutral_answer(monkeypatch):
