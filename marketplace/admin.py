@@ -86,14 +86,14 @@ class SiteConfigAdmin(admin.ModelAdmin):
 
 @admin.register(LegalDocument)
 class LegalDocumentAdmin(admin.ModelAdmin):
-    """Staff write legal texts here. A change is a new version (a new row, "Save as new"
-    from the latest); a version once in effect is read-only and cannot be deleted, so what
-    people accepted stays readable as it was."""
+    """Staff write legal texts here. A change is a new version (a new row: "Add", the
+    version number filled in); a version once in effect is read-only and cannot be deleted,
+    so what people accepted stays readable as it was. A version dated in the future can be
+    edited until it takes effect."""
 
     list_display = ["kind", "version", "effective_at", "summary_of_changes", "in_effect"]
     list_filter = ["kind"]
     ordering = ["kind", "-version"]
-    save_as = True
     fields = ["kind", "version", "effective_at", "summary_of_changes", "body"]
 
     @admin.display(boolean=True, description="in effect")
@@ -111,21 +111,22 @@ class LegalDocumentAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         return super().has_delete_permission(request, obj) and not self._published(obj)
 
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        kind = initial.get("kind")
-        if kind:
-            latest = LegalDocument.objects.filter(kind=kind).order_by("-version").first()
-            initial["version"] = (latest.version + 1) if latest else 1
-        return initial
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "version" in form.base_fields:
+            form.base_fields["version"].required = False
+            form.base_fields["version"].help_text = "Leave blank for the next version."
+        return form
 
     def save_model(self, request, obj, form, change):
         if (
             change
             and LegalDocument.objects.filter(pk=obj.pk, effective_at__lte=timezone.now()).exists()
         ):
-            # "Save as new" posts without a pk; an edit of a version in force never saves.
-            return
+            return  # a version in effect never changes (its fields are read-only too)
+        if not obj.version:
+            latest = LegalDocument.objects.filter(kind=obj.kind).order_by("-version").first()
+            obj.version = latest.version + 1 if latest else 1
         super().save_model(request, obj, form, change)
         legal_cache_clear()
 

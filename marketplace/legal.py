@@ -39,10 +39,11 @@ CURRENT_CACHE_SECONDS = 60
 
 
 def legal_document_current(kind: str) -> LegalDocument | None:
-    """The version of `kind` in force now (latest `effective_at` in the past)."""
+    """The version of `kind` in force now: the highest version whose `effective_at` has
+    passed."""
     return (
         LegalDocument.objects.filter(kind=kind, effective_at__lte=timezone.now())
-        .order_by("-effective_at", "-version")
+        .order_by("-version")
         .first()
     )
 
@@ -54,7 +55,7 @@ def legal_current() -> dict[str, tuple[int, float]]:
     if current is None:
         current = {}
         for doc in LegalDocument.objects.filter(effective_at__lte=timezone.now()).order_by(
-            "kind", "effective_at", "version"
+            "kind", "version"
         ):
             current[doc.kind] = (doc.pk, doc.effective_at.timestamp())  # the last one wins
         cache.set(CURRENT_CACHE_KEY, current, CURRENT_CACHE_SECONDS)

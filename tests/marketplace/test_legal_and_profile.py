@@ -340,3 +340,25 @@ def test_the_welcome_email_is_sent_once_after_verification(
     with django_capture_on_commit_callbacks(execute=True):
         email_confirmed(user=user, email="other@example.com")
     assert len([m for m in mail.outbox if m.subject.startswith("Welcome to")]) == 1
+
+
+def test_staff_publish_a_new_version_from_the_admin_and_it_takes_over(client):
+    # given staff (two-factor on) adding a new privacy policy, version left blank
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    now = timezone.now()
+    response = client.post(
+        reverse("admin:marketplace_legaldocument_add"),
+        {
+            "kind": "PRIVACY",
+            "version": "",
+            "effective_at_0": now.strftime("%Y-%m-%d"),
+            "effective_at_1": (now - timedelta(minutes=1)).strftime("%H:%M:%S"),
+            "summary_of_changes": "Names our new email provider.",
+            "body": "We now send email through **Postbox**.",
+        },
+    )
+    # then it is saved as version 2 and the page shows it at once
+    assert response.status_code == 302
+    assert legal_document_current(Kind.PRIVACY).version == 2
+    html = client.get(reverse("marketplace:legal-privacy")).content.decode()
+    assert "<strong>Postbox</strong>" in html and "Version 2" in html
