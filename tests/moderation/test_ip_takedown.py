@@ -1,5 +1,7 @@
 """Notice and takedown for intellectual property, with its audit trail."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -220,3 +222,11 @@ def test_repeat_infringers_are_counted_and_flagged_to_staff(client):
     client.force_login(staff)
     html = client.get(reverse("admin:moderation_ipnotice_changelist")).content.decode()
     assert "2 — REPEAT INFRINGER" in html
+
+
+def test_a_file_listing_links_to_the_notice_form_with_its_address(client):
+    product = _listing()
+    html = client.get(product.get_absolute_url()).content.decode()
+    link = re.search(r'href="(/ip/report/\?listing=[^"]+)"', html)[1]
+    form = client.get(link.replace("&amp;", "&")).content.decode()
+    assert f"http://testserver{product.get_absolute_url()}" in form
