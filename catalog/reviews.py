@@ -235,7 +235,12 @@ def review_request_send(*, order_id: int):
 # Selectors
 # ------------------------------------------------------------------------------
 def _author_display(user: User) -> str:
-    """ "Ada L." from the account's name; never any part of the email address."""
+    """The display name the author chose on their profile, else "Ada L." from the account's
+    name; "Deleted user" once the account is deleted; never any part of the email address."""
+    if user.deleted_at is not None:
+        return "Deleted user"
+    if user.display_name:
+        return user.display_name
     parts = (user.name or "").split()
     if not parts:
         return "Verified buyer"

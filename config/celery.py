@@ -81,6 +81,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("payments.tasks.simulator_sessions_expire_due_task"),
         name="simulator-expire-sessions",
     )
+    # Data exports are kept 7 days (accounts.export).
+    sender.add_periodic_task(
+        crontab(minute=37),
+        sender.signature("accounts.tasks.data_exports_purge_task"),
+        name="data-exports-purge",
+    )
 
 
 @signals.before_task_publish.connect

@@ -31,6 +31,8 @@ SITE_NAME = "Home Craft 3D"
 # Absolute links in emails and Stripe redirects (no request at hand in a Celery task).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_ID = 1
+# Where the Django admin is mounted (config/urls.py); not advertised in robots.txt.
+ADMIN_URL = env_str("ADMIN_URL", "admin/")
 
 DJANGO_APPS = [
     "django.contrib.admin",
@@ -47,6 +49,9 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "allauth",
     "allauth.account",
+    # Two-factor (TOTP + recovery codes) for everyone; required for staff.
+    # https://docs.allauth.org/en/latest/mfa/configuration.html
+    "allauth.mfa",
     "storages",
     "django_countries",
 ]
@@ -60,6 +65,7 @@ LOCAL_APPS = [
     "messaging",
     "moderation",
     "analytics",
+    "accounts",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -75,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "marketplace.middleware.StaffMFAMiddleware",
+    "marketplace.middleware.LegalConsentMiddleware",
     # Turns django-ratelimit's Ratelimited into RATELIMIT_VIEW's 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
 ]
@@ -318,6 +326,15 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Home Craft 3D] "
 ACCOUNT_PREVENT_ENUMERATION = True
+# The signup form adds the required "I accept the Terms and Privacy Policy" box.
+ACCOUNT_FORMS = {"signup": "marketplace.forms_account.SignupForm"}
+# A data export's download link works this long (accounts.export); the file is kept a week.
+DATA_EXPORT_LINK_SECONDS = env_int("DATA_EXPORT_LINK_SECONDS", 24 * 3600)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+# Messages live in the session, so the site sets no "messages" cookie (the Privacy
+# Policy lists every cookie: marketplace.legal.COOKIES).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # ACCOUNT_RATE_LIMITS is left unset on purpose: allauth's defaults (login failures per
 # IP and per account, signup, password reset, email confirm) stay on, backed by the cache.
 
@@ -369,6 +386,8 @@ RATELIMIT_POST_IP = env_str("RATELIMIT_POST_IP", "100/h")
 # Reports to the moderators, per reporter and per address.
 REPORT_RATE = env_str("REPORT_RATE", "10/h")
 REPORT_RATE_IP = env_str("REPORT_RATE_IP", "30/h")
+# Intellectual-property notices (the public form, POST) per IP.
+IP_NOTICE_RATE = env_str("IP_NOTICE_RATE", "10/h")
 
 # ------------------------------------------------------------------------------
 # Stripe: real keys switch the gateway from the local payment simulator to Stripe

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
@@ -5,13 +6,16 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from catalog.sitemaps import SITEMAPS
-from config.env import env_str
 from marketplace.views import healthz, robots_txt
 
-ADMIN_URL = env_str("ADMIN_URL", "admin/")
+ADMIN_URL = settings.ADMIN_URL
 
 admin.site.site_header = "Home Craft 3D staff"
 admin.site.site_title = "Home Craft 3D staff"
+# Staff sign in through allauth's login, which asks for the second factor; the admin's
+# own password-only form is never used (marketplace.middleware.StaffMFAMiddleware
+# sends staff without two-factor to set it up).
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -28,6 +32,7 @@ urlpatterns = [
     path("", include("downloads.urls")),
     path("", include("moderation.urls")),
     path("", include("analytics.urls")),
+    path("", include("accounts.urls")),
     path("", include("marketplace.urls")),
 ]
 

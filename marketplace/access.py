@@ -5,12 +5,11 @@
   the verify-your-email page (403) and a fresh confirmation email (allauth's cooldown
   stops repeats).
 - `SellerRequiredMixin`: verified and has a shop; others are sent to "Become a seller".
-- `active_account_required` / `ActiveAccountRequiredMixin`: posting (questions, answers,
-  messages): verified as above, and not suspended — a suspended user gets a 403 page that
-  says so and links to the decision (statement of reasons) where they can appeal.
 - `staff_required` / `StaffRequiredMixin`: staff pages outside the admin. Anonymous
   visitors go to log in; anyone signed in who is not staff gets a 404, the same answer
-  as for a page that does not exist (staff pages are not advertised).
+  as for a page that does not exist (staff pages are not advertised). Staff without
+  two-factor authentication are sent to set it up first (the admin too, through
+  `marketplace.middleware.StaffMFAMiddleware`).
 - `active_account_required` / `ActiveAccountRequiredMixin`: posting, selling, reviewing,
   reporting. Verified as above, and not suspended: a suspended user gets the 403 page
   `account/suspended.html`, which says why and links to the statement of reasons.
@@ -23,10 +22,13 @@ from functools import wraps
 from allauth.account.internal.flows.email_verification import (
     send_verification_email_for_user,
 )
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 
 from marketplace.selectors import seller_profile_for_user, user_has_verified_email
@@ -67,12 +69,31 @@ class SellerRequiredMixin(VerifiedEmailRequiredMixin):
         return super().dispatch(request, *args, **kwargs)
 
 
+def staff_mfa_missing(user) -> bool:
+    """A signed-in staff member without an authenticator app (TOTP) set up."""
+    return bool(
+        user.is_authenticated and user.is_staff and not is_mfa_enabled(user, types=["totp"])
+    )
+
+
+def staff_mfa_setup_redirect(request):
+    messages.warning(
+        request,
+        "Staff pages need two-factor authentication. Set up an authenticator app first.",
+    )
+    return redirect_to_login(
+        request.get_full_path(), login_url=reverse("mfa_activate_totp"), redirect_field_name="next"
+    )
+
+
 def staff_required(view_func):
     @login_required
     @wraps(view_func)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_staff:
             raise Http404("No such page.")
+        if staff_mfa_missing(request.user):
+            return staff_mfa_setup_redirect(request)
         return view_func(request, *args, **kwargs)
 
     return wrapped

@@ -2,10 +2,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.admin_audit import AuditedAdminMixin
 from marketplace.admin_display import admin_money
-from marketplace.models import SellerProfile, SiteConfig, User
+from marketplace.legal import legal_cache_clear
+from marketplace.models import LegalAcceptance, LegalDocument, SellerProfile, SiteConfig, User
 from marketplace.selectors import site_config_get
 from marketplace.services import site_config_update
 
@@ -28,10 +30,10 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     ]
     list_filter = ["is_staff", "is_superuser", "is_active", "is_suspended"]
     search_fields = ["email", "name"]
-    readonly_fields = ["date_joined", "last_login", "is_suspended"]
+    readonly_fields = ["date_joined", "last_login", "is_suspended", "deleted_at"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name"]}),
+        ("Profile", {"fields": ["name", "display_name", "avatar", "deleted_at"]}),
         (
             "Permissions",
             {
@@ -109,3 +111,69 @@ class SiteConfigAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def perform_save(self, request, obj, form, change) -> None:
         site_config_update(config=obj)
+
+
+@admin.register(LegalDocument)
+class LegalDocumentAdmin(admin.ModelAdmin):
+    """Staff write legal texts here. A change is a new version (a new row: "Add", the
+    version number filled in); a version once in effect is read-only and cannot be deleted,
+    so what people accepted stays readable as it was. A version dated in the future can be
+    edited until it takes effect."""
+
+    list_display = ["kind", "version", "effective_at", "summary_of_changes", "in_effect"]
+    list_filter = ["kind"]
+    ordering = ["kind", "-version"]
+    fields = ["kind", "version", "effective_at", "summary_of_changes", "body"]
+
+    @admin.display(boolean=True, description="in effect")
+    def in_effect(self, obj: LegalDocument) -> bool:
+        return obj.effective_at <= timezone.now()
+
+    def _published(self, obj) -> bool:
+        return obj is not None and obj.pk is not None and obj.effective_at <= timezone.now()
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._published(obj):
+            return self.fields
+        return []
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._published(obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if "version" in form.base_fields:
+            form.base_fields["version"].required = False
+            form.base_fields["version"].help_text = "Leave blank for the next version."
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if (
+            change
+            and LegalDocument.objects.filter(pk=obj.pk, effective_at__lte=timezone.now()).exists()
+        ):
+            return  # a version in effect never changes (its fields are read-only too)
+        if not obj.version:
+            latest = LegalDocument.objects.filter(kind=obj.kind).order_by("-version").first()
+            obj.version = latest.version + 1 if latest else 1
+        super().save_model(request, obj, form, change)
+        legal_cache_clear()
+
+
+@admin.register(LegalAcceptance)
+class LegalAcceptanceAdmin(admin.ModelAdmin):
+    """Proof of consent: read-only."""
+
+    list_display = ["document", "user", "order_id", "accepted_at", "ip"]
+    list_filter = ["document__kind"]
+    search_fields = ["user__email", "order_id"]
+    list_select_related = ["document", "user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -65,6 +65,11 @@ class SellerProfileForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
     )
 
+    accept_agreement = forms.BooleanField(
+        label="I accept the seller agreement",
+        error_messages={"required": "Tick the box to accept the seller agreement."},
+    )
+
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"].strip().lower()
 
@@ -98,6 +103,7 @@ class SellerProfileUpdateForm(SellerProfileForm):
             **(kwargs.get("initial") or {}),
         }
         super().__init__(*args, **kwargs)
+        del self.fields["accept_agreement"]  # accepted when the shop was opened
         self.fields["slug"].required = True
         self.fields["slug"].help_text = "Changing it breaks links you have shared."
         if not profile.avatar:

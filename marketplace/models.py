@@ -74,6 +74,18 @@ class User(AbstractUser):
     # session's choice wins while it lasts. Written by orders' ship-to service.
     ship_to_country = CountryField("ships to", blank=True)
 
+    # What other people see of a buyer (on reviews): never the email address.
+    display_name = models.CharField(
+        "display name",
+        max_length=60,
+        blank=True,
+        help_text="Shown on your reviews instead of “Verified buyer”.",
+    )
+    avatar = models.ImageField(upload_to="avatars/users/", blank=True, validators=[validate_avatar])
+    # Set by `accounts.deletion.account_delete`: the row stays (orders, ledger and tax
+    # records point at it) but every personal field is erased.
+    deleted_at = models.DateTimeField("deleted", null=True, blank=True)
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
@@ -92,6 +104,10 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email.split("@")[0]
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
 
 def avatar_upload_to(instance: "SellerProfile", filename: str) -> str:
@@ -241,3 +257,80 @@ class SiteConfig(models.Model):
     def fee_percent(self) -> str:
         whole, cents = divmod(self.fee_bps, 100)
         return f"{whole}.{cents:02d}%"
+
+
+class LegalDocument(models.Model):
+    """One version of a legal text (terms, privacy policy…), in markdown.
+
+    A new version is a new row; the current version of a kind is the latest whose
+    `effective_at` has passed (`marketplace.legal.legal_document_current`). A version in
+    effect is never edited (the admin makes it read-only): what a person accepted stays
+    readable exactly as it was.
+    """
+
+    class Kind(models.TextChoices):
+        TERMS = "TERMS", "Terms of service"
+        PRIVACY = "PRIVACY", "Privacy policy"
+        SELLER_AGREEMENT = "SELLER_AGREEMENT", "Seller agreement"
+        REFUND_POLICY = "REFUND_POLICY", "Refund policy"
+        CONTENT_POLICY = "CONTENT_POLICY", "Content and IP policy"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    effective_at = models.DateTimeField(
+        help_text="From this moment this version is the one in force (and signed-in users "
+        "are asked to accept it when its kind needs consent)."
+    )
+    summary_of_changes = models.CharField(max_length=300, blank=True)
+    body = models.TextField(help_text="Markdown. Headings start at ##.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="legaldocument_kind_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} v{self.version}"
+
+
+class LegalAcceptance(models.Model):
+    """That a person accepted one version of a legal document, when and from which IP.
+
+    Either `user` (an account: at signup, on becoming a seller, when a new version takes
+    effect) or `order_id` (a guest checkout; orders sits above marketplace, so the order is
+    referenced by id, written by the checkout that creates it). Rows are never edited;
+    account deletion keeps them (proof of consent) pointing at the anonymised user.
+    """
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="legal_acceptances"
+    )
+    order_id = models.PositiveBigIntegerField(null=True, blank=True, db_index=True)
+    document = models.ForeignKey(LegalDocument, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | models.Q(order_id__isnull=False),
+                name="legalacceptance_user_or_order",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "document"],
+                condition=models.Q(user__isnull=False),
+                name="legalacceptance_once_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["order_id", "document"],
+                condition=models.Q(order_id__isnull=False),
+                name="legalacceptance_once_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"order {self.order_id}"
+        return f"{who} accepted {self.document}"

@@ -1,10 +1,12 @@
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from marketplace.exceptions import ApplicationError
+from marketplace.legal import SELLER_KINDS, legal_accept
 from marketplace.models import SellerProfile, SiteConfig, User
 from marketplace.selectors import SITE_CONFIG_CACHE_KEY, user_has_verified_email
 from marketplace.uploads import normalize_image, validate_avatar
@@ -51,8 +53,10 @@ def seller_profile_create(
     slug: str = "",
     bio: str = "",
     avatar: UploadedFile | None = None,
+    ip: str | None = None,
 ) -> SellerProfile:
-    """Make `user` a seller. Only a verified account may, and only once.
+    """Make `user` a seller. Only a verified account may, and only once. Opening the shop
+    records the user's acceptance of the Seller Agreement in force (from `ip`).
 
     A blank slug is derived from the display name and made unique; a slug the user
     chose that is taken is refused rather than silently changed.
@@ -75,6 +79,7 @@ def seller_profile_create(
     try:
         with transaction.atomic():
             profile.save()
+            legal_accept(kinds=SELLER_KINDS, user=user, ip=ip)
     except IntegrityError as exc:  # two requests racing for the same slug or user
         raise ApplicationError("That shop address was just taken. Choose another.") from exc
     return profile
@@ -118,3 +123,32 @@ def user_ship_to_country_set(*, user: User, country: str) -> None:
     if user.is_authenticated and user.ship_to_country != country:
         User.objects.filter(pk=user.pk).update(ship_to_country=country)
         user.ship_to_country = country
+
+
+def user_profile_update(
+    *,
+    user: User,
+    display_name: str,
+    name: str = "",
+    avatar: UploadedFile | None = None,
+    remove_avatar: bool = False,
+) -> User:
+    """Change what the account shows: the public display name (reviews), the private full
+    name and the profile picture (validated by content, re-encoded without metadata).
+    Nothing is saved if any value is refused."""
+    user.display_name = " ".join(display_name.split())
+    user.name = name.strip()
+    old_avatar = user.avatar.name if user.avatar else ""
+    if remove_avatar and user.avatar:
+        user.avatar = ""
+    if avatar:
+        user.avatar = _normalized_avatar(avatar, user=user)
+    try:
+        user.full_clean(exclude=["password", "avatar"])
+    except ValidationError as exc:
+        raise ApplicationError(" ".join(exc.messages)) from exc
+    user.save(update_fields=["display_name", "name", "avatar"])
+    if old_avatar and old_avatar != (user.avatar.name if user.avatar else ""):
+        # The old picture is no longer anyone's: remove the file once the row is saved.
+        transaction.on_commit(lambda: default_storage.delete(old_avatar))
+    return user

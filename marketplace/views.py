@@ -10,6 +10,7 @@ from marketplace.access import ActiveAccountRequiredMixin, SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import SellerProfileForm, SellerProfileUpdateForm
 from marketplace.health import health_report
+from marketplace.legal import client_ip
 from marketplace.selectors import (
     seller_profile_for_user,
     site_config_get,
@@ -74,7 +75,10 @@ class SellerProfileCreateView(ActiveAccountRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            profile = seller_profile_create(user=self.request.user, **form.cleaned_data)
+            data = {k: v for k, v in form.cleaned_data.items() if k != "accept_agreement"}
+            profile = seller_profile_create(
+                user=self.request.user, ip=client_ip(self.request), **data
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
             return self.render_to_response(self.get_context_data(form=form), status=400)

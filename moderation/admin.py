@@ -265,3 +265,6 @@ class ModeratedUserAdmin(UserAdmin):
             title="Unsuspend users",
             apply=lambda u, reason: user_unsuspend(user=u, staff=request.user, reason=reason),
         )
+
+
+from moderation import admin_ip  # noqa: E402, F401  IP notices (moderation/admin_ip.py)

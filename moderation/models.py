@@ -261,3 +261,54 @@ class Suspension(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+
+class IPNotice(models.Model):
+    """The structured part of an intellectual-property notice (a `Report` of kind IP about
+    a listing: `report.target_id` is the product, `report.subject_user` its seller). Sent
+    by anyone through the public form (`moderation.ip.ip_notice_submit`)."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="ip_notice")
+    claimant_name = models.CharField(max_length=150)
+    claimant_email = models.EmailField()
+    claimant_organisation = models.CharField(max_length=150, blank=True)
+    work_description = models.TextField(max_length=2000)
+    work_url = models.URLField(max_length=500, blank=True)
+    listing_url = models.URLField(max_length=500)
+    sworn_statement = models.BooleanField(default=False)
+    signature = models.CharField(max_length=150)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "IP notice"
+
+    def __str__(self) -> str:
+        return (
+            f"IP notice #{self.pk} by {self.claimant_name} about listing #{self.report.target_id}"
+        )
+
+
+class CounterNotice(models.Model):
+    """A seller's answer to an IP takedown of their listing: they state in good faith that
+    it was removed by mistake. Forwarded to the claimant; staff decide on restoring."""
+
+    notice = models.OneToOneField(IPNotice, on_delete=models.CASCADE, related_name="counter")
+    seller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="counter_notices"
+    )
+    # The appeal in the moderation queue (Report kind APPEAL) this counter-notice opened.
+    report = models.OneToOneField(
+        Report, null=True, blank=True, on_delete=models.SET_NULL, related_name="counter_notice"
+    )
+    explanation = models.TextField(max_length=4000)
+    full_name = models.CharField(max_length=150)
+    address = models.TextField(max_length=500)
+    phone = models.CharField(max_length=40, blank=True)
+    good_faith_statement = models.BooleanField(default=False)
+    signature = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Counter-notice to IP notice #{self.notice_id}"

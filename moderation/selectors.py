@@ -175,3 +175,11 @@ def product_open_reports(*, product_id: int) -> dict[str, int]:
     if not (listing or qa):
         return {}
     return {"listing": listing, "qa": qa}
+
+
+def ip_strikes(user_ids) -> dict[int, int]:
+    """{seller id: upheld IP takedowns} (see `moderation.ip`); the queue and the admin flag
+    sellers at `moderation.ip.REPEAT_INFRINGER_STRIKES` or more."""
+    from moderation.ip import ip_strikes as _ip_strikes
+
+    return _ip_strikes(user_ids)

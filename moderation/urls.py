@@ -1,7 +1,7 @@
 from django.urls import path
 
 import marketplace.converters  # noqa: F401  registers <id:…>
-from moderation import staff, views
+from moderation import staff, views, views_ip
 
 app_name = "moderation"
 
@@ -26,5 +26,12 @@ urlpatterns = [
         "staff/suspensions/<id:pk>/lift/",
         staff.SuspensionLiftView.as_view(),
         name="staff-suspension-lift",
+    ),
+    # Notice and takedown for intellectual property (moderation/views_ip.py).
+    path("ip/report/", views_ip.IPNoticeView.as_view(), name="ip-notice"),
+    path(
+        "decisions/<id:pk>/counter-notice/",
+        views_ip.CounterNoticeView.as_view(),
+        name="ip-counter-notice",
     ),
 ]

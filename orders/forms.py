@@ -20,6 +20,18 @@ class CheckoutForm(forms.Form):
         label="Email for your receipt",
         help_text="We send the receipt and your order link here.",
     )
+    # Guests only: an account accepted the Terms and Privacy Policy when it signed up.
+    accept_terms = forms.BooleanField(
+        label="I accept the Terms of service and the Privacy policy",
+        error_messages={
+            "required": "Tick the box to accept the Terms of service and the Privacy policy."
+        },
+    )
+
+    def __init__(self, *args, guest: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not guest:
+            del self.fields["accept_terms"]
 
 
 class ShipForm(forms.Form):

@@ -18,6 +18,7 @@ from catalog.models import Product
 from catalog.selectors import product_cannot_buy_reason
 from catalog.shipping import seller_shipping_quote
 from marketplace.exceptions import ApplicationError
+from marketplace.legal import ACCOUNT_KINDS, legal_accept
 from marketplace.models import User
 from marketplace.selectors import site_config_get
 from marketplace.templatetags.money import format_money
@@ -122,7 +123,13 @@ def _check_buyable(product: Product, *, user: User) -> None:
 # ------------------------------------------------------------------------------
 @transaction.atomic
 def order_create_from_cart(
-    *, cart: dict, buyer: User | None, email: str, ship_to_country: str = ""
+    *,
+    cart: dict,
+    buyer: User | None,
+    email: str,
+    ship_to_country: str = "",
+    terms_accepted: bool = False,
+    consent_ip: str | None = None,
 ) -> Order:
     """Turn a cart into a PENDING order with every money snapshot, in one transaction.
 
@@ -132,7 +139,9 @@ def order_create_from_cart(
     one shipping rule (`catalog.shipping.seller_shipping_quote`); a printed line that
     does not ship there is refused with the reason. Tax is 0 until Stripe Tax is
     enabled; both are allocated to lines by subtotal with the largest-remainder rule,
-    and the fee's fixed part per seller likewise (docs/LEDGER.md).
+    and the fee's fixed part per seller likewise (docs/LEDGER.md). With `terms_accepted`
+    (a guest ticked the box), the acceptance of the Terms and Privacy Policy in force is
+    recorded against the order, from `consent_ip`, in the same transaction.
     """
     if not cart:
         raise ApplicationError("Your cart is empty.")
@@ -250,6 +259,9 @@ def order_create_from_cart(
                 stock_quantity=F("stock_quantity") - quantity
             )
     OrderEvent.objects.create(order=order, kind=OrderEvent.Kind.CREATED, actor=buyer)
+    if terms_accepted:
+        # A guest's consent belongs to the order (an account accepted at signup).
+        legal_accept(kinds=ACCOUNT_KINDS, order_id=order.pk, ip=consent_ip)
     return order
 
 

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 
 from marketplace.access import SellerRequiredMixin, StaffRequiredMixin
 from marketplace.exceptions import ApplicationError
+from marketplace.legal import client_ip
 from orders.emails import order_buyer_url
 from orders.forms import CheckoutForm
 from orders.models import Order
@@ -413,7 +414,7 @@ class CheckoutView(View):
 
     def _form(self, request, data=None):
         initial = {"email": request.user.email} if request.user.is_authenticated else {}
-        return CheckoutForm(data, initial=initial)
+        return CheckoutForm(data, initial=initial, guest=not request.user.is_authenticated)
 
     def get(self, request: HttpRequest) -> HttpResponse:
         cart = cart_view(cart=_cart(request), user=request.user, ship_to=ship_to_for(request))
@@ -442,6 +443,8 @@ class CheckoutView(View):
                 buyer=buyer,
                 email=form.cleaned_data["email"],
                 ship_to_country=ship_to if cart.has_printed else "",
+                terms_accepted=buyer is None and form.cleaned_data.get("accept_terms", False),
+                consent_ip=client_ip(request),
             )
             done = request.build_absolute_uri(order_buyer_url(order))
             result = checkout_start(

@@ -59,6 +59,28 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def _staff_have_mfa(request):
+    """Staff pages need two-factor on (marketplace.access.staff_mfa_missing). Every staff
+    user a test saves gets an authenticator app (`tests.factories.STAFF_TOTP_SECRET`), so
+    staff tests read as before; `@pytest.mark.staff_without_mfa` tests the rule itself."""
+    if request.node.get_closest_marker("staff_without_mfa"):
+        yield
+        return
+    from django.db.models.signals import post_save
+
+    from marketplace.models import User
+    from tests.factories import activate_totp
+
+    def _activate(sender, instance, **kwargs):
+        if instance.is_staff and instance.pk:
+            activate_totp(instance)
+
+    post_save.connect(_activate, sender=User, dispatch_uid="tests-staff-mfa")
+    yield
+    post_save.disconnect(sender=User, dispatch_uid="tests-staff-mfa")
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # The cache (Redis in CI) outlives each test's rolled-back transaction.
     cache.clear()

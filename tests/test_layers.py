@@ -20,6 +20,7 @@ PACKAGES = [
     "downloads",
     "moderation",
     "analytics",
+    "accounts",
 ]
 LAYERS_CONTRACT = "Apps form layers: a lower app never imports a higher one"
 SAME_LEVEL_CONTRACT = "Apps at the same level do not know each other"

@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.welcome import welcome_email_on_confirm
 from analytics.services import engagement_record, product_view_record, search_miss_record
 from catalog import hooks
 from downloads.selectors import review_evidence_from_download
@@ -44,6 +45,7 @@ def test_the_higher_apps_register_their_hooks_at_start_up():
     assert marketplace_hooks._email_confirmed == [
         orders_attach_guest_orders,
         conversations_attach_guest,
+        welcome_email_on_confirm,
     ]
     assert hooks._product_questions == [product_questions_section]
     assert messaging_hooks._order_context == [order_context_for_messaging]

@@ -53,6 +53,7 @@ def test_a_guest_buys_a_multi_seller_cart_through_the_simulator(live_server, pag
     # and checks out with an email, then pays on the simulator's test page
     page.goto(base + "/checkout/")
     page.locator('input[name="email"]').fill("guest.buyer@example.com")
+    page.locator('input[name="accept_terms"]').check()
     page.locator('main form button[type="submit"]').click()
     page.wait_for_url(re.compile(r"/payments/simulator/checkout/"))
     assert "TEST MODE" in page.content().upper()

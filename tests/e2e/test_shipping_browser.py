@@ -73,6 +73,7 @@ def test_a_guest_ships_to_canada_and_the_seller_ships_with_tracking(live_server,
     # when they check out and type an address on the simulator's page
     page.goto(base + "/checkout/")
     page.locator('input[name="email"]').fill("jeanne@example.com")
+    page.locator('input[name="accept_terms"]').check()
     page.locator('main form button[type="submit"]').click()
     page.wait_for_url(re.compile(r"/payments/simulator/checkout/"))
     assert "ships to Canada only" in page.content()

@@ -24,6 +24,7 @@ def test_home_renders_and_a_visitor_signs_up_verifies_and_is_logged_in(
     form.locator('input[name="email"]').fill("browser.buyer@example.com")
     form.locator('input[name="password1"]').fill(PASSWORD)
     form.locator('input[name="password2"]').fill(PASSWORD)
+    form.locator('input[name="accept_terms"]').check()
     form.locator('button[type="submit"]').click()
 
     # then they see the verify-your-email page

@@ -25,7 +25,12 @@ def test_signup_sends_a_verification_email_and_confirming_logs_the_user_in(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("account_signup"),
-            {"email": "Ada@Example.com", "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": "Ada@Example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
     # then they are sent to "verify your email", not logged in
     assert response.status_code == 302
@@ -91,7 +96,12 @@ def test_signup_with_a_taken_email_in_other_case_creates_no_second_user(client):
     UserFactory(email="taken@example.com")
     client.post(
         reverse("account_signup"),
-        {"email": "TAKEN@example.com", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "TAKEN@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "accept_terms": "on",
+        },
     )
     assert User.objects.filter(email__iexact="taken@example.com").count() == 1
 

@@ -23,6 +23,7 @@ def test_a_verified_user_opens_a_shop_and_gets_a_public_page(client):
         {
             "display_name": "Maple Print Works",
             "bio": "Planters & hooks",
+            "accept_agreement": "on",
             "avatar": upload("me.jpg", jpeg_with_gps((300, 200)), "image/jpeg"),
         },
     )
@@ -79,7 +80,9 @@ def test_a_taken_shop_address_is_refused_with_a_message(client):
     SellerProfileFactory(slug="orbit-minis")
     user = UserFactory()
     client.force_login(user)
-    response = client.post(CREATE_URL, {"display_name": "Orbit", "slug": "orbit-minis"})
+    response = client.post(
+        CREATE_URL, {"display_name": "Orbit", "slug": "orbit-minis", "accept_agreement": "on"}
+    )
     assert response.status_code == 400
     assert "That shop address is taken" in response.content.decode()
     assert not SellerProfile.objects.filter(user=user).exists()
@@ -132,7 +135,11 @@ def test_a_png_with_a_jpeg_name_is_accepted_by_content(client):
     client.force_login(user)
     response = client.post(
         CREATE_URL,
-        {"display_name": "Named Wrong", "avatar": upload("photo.jpg", image_bytes("PNG"))},
+        {
+            "display_name": "Named Wrong",
+            "avatar": upload("photo.jpg", image_bytes("PNG")),
+            "accept_agreement": "on",
+        },
     )
     assert response.status_code == 302
     assert SellerProfile.objects.get(user=user).avatar.name.endswith(".webp")

@@ -105,7 +105,12 @@ def test_a_guest_order_joins_the_account_that_verifies_its_email(
     with django_capture_on_commit_callbacks(execute=True):  # emails go after commit
         client.post(
             reverse("account_signup"),
-            {"email": "later@example.com", "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": "later@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+/)", mail.outbox[-1].body)
     client.post(link.group(1))

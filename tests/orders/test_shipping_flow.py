@@ -237,7 +237,9 @@ def test_a_line_that_does_not_ship_to_the_country_is_marked_and_checkout_refuses
     client.post(reverse("orders:cart-ship-to"), {"country": "FR"})
     page = client.get(reverse("orders:cart")).content.decode()
     assert "Does not ship to France." in page
-    response = client.post(reverse("payments:checkout"), {"email": "g@example.com"})
+    response = client.post(
+        reverse("payments:checkout"), {"email": "g@example.com", "accept_terms": "on"}
+    )
     assert response.status_code == 400
     assert "Does not ship to France." in response.content.decode()
     assert not product.order_items.exists()

@@ -20,7 +20,9 @@ def _checkout(client, printed, file):
     client.post(reverse("orders:cart-add"), {"product_id": printed.pk, "quantity": 2})
     client.post(reverse("orders:cart-add"), {"product_id": file.pk})
     client.post(reverse("orders:cart-ship-to"), {"country": "CA"})
-    response = client.post(reverse("payments:checkout"), {"email": "g@example.com"})
+    response = client.post(
+        reverse("payments:checkout"), {"email": "g@example.com", "accept_terms": "on"}
+    )
     order = Order.objects.get()
     return order, response.url
 
