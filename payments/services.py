@@ -7,6 +7,7 @@ Order-side effects of an event go through `orders.services` (imported where used
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,10 +33,40 @@ logger = logging.getLogger(__name__)
 # ------------------------------------------------------------------------------
 # Webhook intake: store raw, answer at once, process later (STYLE.md §9)
 # ------------------------------------------------------------------------------
-def _enqueue(event_row_id: int) -> None:
+# When a publish fails (broker down or hung), intake stops trying for this long in this
+# process: each delivery is still stored and answered at once, and the requeue sweep
+# (`stripe_events_requeue_stale_task`, STRIPE_EVENT_REQUEUE_*) queues the rows once the
+# broker is back. Without it every delivery would wait out the broker's timeout.
+ENQUEUE_PAUSE_SECONDS = 30.0
+_enqueue_paused_until = 0.0
+
+
+def _enqueue(event_row_id: int) -> bool:
+    """Publish the processing task once, without kombu's publish retries. Returns whether
+    it was published. Never raises: the stored row is the durable record."""
+    global _enqueue_paused_until
     from payments.tasks import stripe_event_process_task
 
-    stripe_event_process_task.delay(event_row_id)
+    if stripe_event_process_task.app.conf.task_always_eager:
+        # No broker (embedded default, tests): the task runs here; a processing error
+        # is the on_commit callback's to log (robust), not a broker outage.
+        stripe_event_process_task.delay(event_row_id)
+        return True
+    if time.monotonic() < _enqueue_paused_until:
+        return False
+    try:
+        stripe_event_process_task.apply_async((event_row_id,), retry=False)
+    except Exception as exc:  # kombu/redis raise many types; all mean "not published"
+        _enqueue_paused_until = time.monotonic() + ENQUEUE_PAUSE_SECONDS
+        logger.warning(
+            "stripe event row %s stored but not queued (broker: %s); intake stops "
+            "publishing for %.0f s, the requeue sweep will queue it",
+            event_row_id,
+            exc,
+            ENQUEUE_PAUSE_SECONDS,
+        )
+        return False
+    return True
 
 
 def stripe_event_receive(*, event: dict, endpoint: str) -> tuple[StripeEvent, bool]:
@@ -323,7 +354,7 @@ def stripe_events_for_replay(
     ids: list[int] | None = None,
     include_all: bool = False,
     include_failed: bool = True,
-    stale_minutes: int = 10,
+    stale_minutes: float = 10,
 ) -> list[int]:
     """Which rows a replay should process: the given ids; else every FAILED row and
     every RECEIVED row older than `stale_minutes` (its task was lost, e.g. the broker was
