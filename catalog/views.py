@@ -1,3 +1,7 @@
+import re
+import secrets
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -113,13 +117,14 @@ class ProductDetailView(View):
         product = annotate_buyability([lookup.product], user=request.user)[0]
         assets = product_live_assets(product) if product.is_file else []
         previews = [a for a in assets if a.is_previewable and a.preview]
-        if not request.session.session_key:
-            request.session.save()  # guests' views are throttled per session
+        # Guests' views are throttled per viewer: their session if they have one, else a
+        # random id in a cookie of its own, so a cookie-less visit writes no session row.
+        viewer_key, new_viewer = _anonymous_viewer(request)
         hooks.product_view_record(  # analytics: the throttled VIEW signal
             product_id=product.pk,
             seller_id=product.seller_id,
             user=request.user,
-            session_key=request.session.session_key or "",
+            session_key=viewer_key,
             user_agent=request.headers.get("User-Agent", ""),
         )
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
@@ -128,7 +133,7 @@ class ProductDetailView(View):
         )
         images = product_gallery(product)
         seller_profile = getattr(product.seller, "seller_profile", None)
-        return render(
+        response = render(
             request,
             "catalog/product_detail.html",
             {
@@ -157,6 +162,32 @@ class ProductDetailView(View):
                 ),
             },
         )
+        if new_viewer:
+            response.set_cookie(
+                VIEWER_COOKIE,
+                viewer_key,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response
+
+
+# A browser-session cookie telling one guest's product views apart (throttling only; no
+# row behind it). 32 hex characters, like a session key.
+VIEWER_COOKIE = "hc_viewer"
+_VIEWER_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _anonymous_viewer(request: HttpRequest) -> tuple[str, bool]:
+    """(key telling this viewer apart, whether the key is new and must be set as a
+    cookie). A signed-in user or a guest with a session: the session key."""
+    if request.session.session_key:
+        return request.session.session_key, False
+    cookie = request.COOKIES.get(VIEWER_COOKIE, "")
+    if _VIEWER_KEY.match(cookie):
+        return cookie, False
+    return secrets.token_hex(16), True
 
 
 def _dimensions(x, y, z, *, digits: str = "-1") -> str:
