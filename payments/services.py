@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from marketplace.exceptions import ApplicationError
@@ -69,27 +69,51 @@ def _enqueue(event_row_id: int) -> bool:
     return True
 
 
+def _stripe_event_insert(row: StripeEvent) -> int | None:
+    """INSERT the row unless its Stripe event id is stored already, in one statement
+    (ON CONFLICT DO NOTHING, PostgreSQL and SQLite alike). Returns the new id, or None for
+    a repeat. One round trip instead of get_or_create's six (BEGIN, SELECT, SAVEPOINT,
+    INSERT, RELEASE, COMMIT): the intake's cost is mostly its statements and the commit."""
+    fields = [f for f in StripeEvent._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(row, add=True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(StripeEvent._meta.db_table)} ({columns}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) "
+            f"ON CONFLICT ({quote('stripe_event_id')}) DO NOTHING RETURNING {quote('id')}",
+            values,
+        )
+        inserted = cursor.fetchone()
+    return inserted[0] if inserted else None
+
+
 def stripe_event_receive(*, event: dict, endpoint: str) -> tuple[StripeEvent, bool]:
     """Store a verified event once (unique on Stripe's event id) and queue its processing
     after commit. Returns (row, created). A repeated delivery stores nothing new; it is
     queued again only while the row is not processed yet (the task is a no-op then)."""
-    with transaction.atomic():
-        row, created = StripeEvent.objects.get_or_create(
-            stripe_event_id=event["id"],
-            defaults={
-                "type": event["type"][:100],
-                "endpoint": endpoint,
-                "account": event.get("account") or "",
-                "livemode": bool(event.get("livemode")),
-                "payload": event,
-            },
-        )
-        if created or row.status in (StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED):
-            # (A lambda, not functools.partial: Django logs a robust callback's __qualname__.)
-            # robust: a broker outage (or, with eager tasks, a processing error) must not
-            # turn the 200 into a 500; the row stays RECEIVED/FAILED for the replay.
-            row_id = row.pk
-            transaction.on_commit(lambda: _enqueue(row_id), robust=True)
+    row = StripeEvent(
+        stripe_event_id=event["id"],
+        type=event["type"][:100],
+        endpoint=endpoint,
+        account=event.get("account") or "",
+        livemode=bool(event.get("livemode")),
+        payload=event,
+    )
+    new_id = _stripe_event_insert(row)
+    created = new_id is not None
+    if created:
+        row.pk = new_id
+    else:
+        row = StripeEvent.objects.get(stripe_event_id=event["id"])
+    if created or row.status in (StripeEvent.Status.RECEIVED, StripeEvent.Status.FAILED):
+        # (A lambda, not functools.partial: Django logs a robust callback's __qualname__.)
+        # robust: a broker outage (or, with eager tasks, a processing error) must not
+        # turn the 200 into a 500; the row stays RECEIVED/FAILED for the replay. Outside
+        # a transaction (the webhook view) it runs now: the INSERT committed by itself.
+        row_id = row.pk
+        transaction.on_commit(lambda: _enqueue(row_id), robust=True)
     return row, created
 
 
