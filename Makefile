@@ -20,7 +20,7 @@ fmt:
 migrations:     ## fail if a model change has no migration
 	.venv/bin/python manage.py makemigrations --check --dry-run
 
-stack:          ## web + worker + beat against local PostgreSQL + Redis (scripts/stack.sh)
+stack:          ## S3 (moto) + web + worker + beat against local PostgreSQL + Redis (scripts/stack.sh)
 	bash scripts/stack.sh
 
 check-deploy:   ## Django's deployment checklist with production-like values

@@ -12,6 +12,7 @@ databases), and only when the corrected search finds something.
 """
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -66,7 +67,10 @@ CLOSE_WORDS_PER_QUERY = 5  # at most this many query words are spell-checked
 
 def _enough_top_rated(qualified: QuerySet, minimum: int) -> bool:
     """Whether a full page qualifies for Top Rated (cached a minute; it changes slowly)."""
-    key = f"catalog:top-rated-enough:{minimum}:{hash(str(qualified.query))}"
+    # A stable digest: Python's hash() of a str differs per process, so web workers
+    # would never share the entry.
+    digest = hashlib.sha1(str(qualified.query).encode(), usedforsecurity=False).hexdigest()
+    key = f"catalog:top-rated-enough:{minimum}:{digest}"
     enough = cache.get(key)
     if enough is None:
         enough = qualified.values("pk")[:TOP_RATED_PAGE].count() >= TOP_RATED_PAGE
@@ -405,14 +409,35 @@ def product_suggestions(*, q: str, limit: int = 8) -> list[str]:
     return titles
 
 
+# "More like this" scores at most this many candidates from each side (same category,
+# shared tag), the most trending first, so its cost stays flat as a category grows.
+LIKE_CANDIDATES = 200
+
+
 def products_like(product: Product, *, limit: int = 6) -> list[Product]:
     """ "More like this": same category or shared tags, most shared tags first, then
-    rating and recency; never the product itself. Two queries."""
+    rating and recency; never the product itself. Two queries.
+
+    Bounded: only the LIKE_CANDIDATES most trending listings of the category and the
+    LIKE_CANDIDATES most trending listings sharing a tag are grouped and scored (one
+    statement, the candidates as LIMITed subqueries), not every listing of the category.
+    """
     tag_ids = list(product.tags.values_list("pk", flat=True))
+    public = product_queryset_public().exclude(pk=product.pk)
+    by_trending = (F("trending_score").desc(), F("pk").desc())
+    candidates = Q(
+        pk__in=public.filter(category_id=product.category_id)
+        .order_by(*by_trending)
+        .values("pk")[:LIKE_CANDIDATES]
+    )
+    if tag_ids:
+        candidates |= Q(
+            pk__in=public.filter(tags__in=tag_ids)
+            .order_by(*by_trending)
+            .values("pk")[:LIKE_CANDIDATES]
+        )
     qs = (
-        product_queryset_public()
-        .exclude(pk=product.pk)
-        .filter(Q(category=product.category) | Q(tags__in=tag_ids))
+        public.filter(candidates)
         .annotate(
             shared=Count("tags", filter=Q(tags__in=tag_ids), distinct=True),
             rating_avg=rating_average_expression(),

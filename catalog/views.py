@@ -1,3 +1,6 @@
+import hashlib
+from datetime import date
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -114,13 +117,14 @@ class ProductDetailView(View):
         product = annotate_buyability([lookup.product], user=request.user)[0]
         assets = product_live_assets(product) if product.is_file else []
         previews = [a for a in assets if a.is_previewable and a.preview]
-        if not request.session.session_key:
-            request.session.save()  # guests' views are throttled per session
+        # Guests' views are throttled per viewer: their session if they have one, else a
+        # random id in a cookie of its own, so a cookie-less visit writes no session row.
+        viewer_key, _ = _anonymous_viewer(request)
         hooks.product_view_record(  # analytics: the throttled VIEW (and CLICK) signal
             product_id=product.pk,
             seller_id=product.seller_id,
             user=request.user,
-            session_key=request.session.session_key or "",
+            session_key=viewer_key,
             user_agent=request.headers.get("User-Agent", ""),
             # A card link says where it was (`?src=search&q=…`): a CLICK for analytics.
             source=(request.GET.get("src") or "")[:10],
@@ -132,7 +136,7 @@ class ProductDetailView(View):
         )
         images = product_gallery(product)
         seller_profile = getattr(product.seller, "seller_profile", None)
-        return render(
+        response = render(
             request,
             "catalog/product_detail.html",
             {
@@ -169,6 +173,24 @@ class ProductDetailView(View):
                 ),
             },
         )
+        return response
+
+
+def _anonymous_viewer(request: HttpRequest) -> tuple[str, bool]:
+    """A key telling one viewer apart for view/click throttling, and False (kept for the
+    call's shape: nothing to set). A signed-in user or a guest with a session: the session
+    key. A cookie-less visitor: a digest of their address, browser and the day, so a visit
+    writes no session row and sets no cookie (the site sets only necessary cookies)."""
+    if request.session.session_key:
+        return request.session.session_key, False
+    seed = "|".join(
+        (
+            request.META.get("REMOTE_ADDR", ""),
+            request.headers.get("User-Agent", ""),
+            date.today().isoformat(),
+        )
+    )
+    return hashlib.sha256(seed.encode()).hexdigest()[:32], False
 
 
 def _dimensions(x, y, z, *, digits: str = "-1") -> str:

@@ -26,8 +26,10 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("payments.tasks.seller_stripe_accounts_sync_task"),
         name="connect-accounts-sync",
     )
+    from django.conf import settings
+
     sender.add_periodic_task(
-        600.0,
+        float(settings.STRIPE_EVENT_REQUEUE_EVERY_SECONDS),
         sender.signature("payments.tasks.stripe_events_requeue_stale_task"),
         name="stripe-events-requeue-stale",
     )

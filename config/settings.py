@@ -466,3 +466,16 @@ if SENTRY_DSN:
         integrations=[DjangoIntegration(), CeleryIntegration()],
         send_default_pii=False,
     )
+
+# ------------------------------------------------------------------------------
+# Webhook intake, the full stack and its drills (issue 18; docs/RELIABILITY.md)
+# ------------------------------------------------------------------------------
+# Intake stores each event and publishes its task once, without waiting on a broker that
+# is down; this sweep queues whatever was stored but not queued (payments.tasks).
+STRIPE_EVENT_REQUEUE_EVERY_SECONDS = env_int("STRIPE_EVENT_REQUEUE_EVERY_SECONDS", 60)
+STRIPE_EVENT_REQUEUE_AFTER_SECONDS = env_int("STRIPE_EVENT_REQUEUE_AFTER_SECONDS", 120)
+# How long Redis keeps a task a killed worker had taken before another worker gets it
+# (acks_late). Drills shorten it; a task must never run longer than this.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+# The load benchmarks' floor page (/bench/floor/, marketplace/bench.py): never in production.
+BENCH_FLOOR_PAGE = env_bool("BENCH_FLOOR_PAGE", default=False)

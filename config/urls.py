@@ -46,3 +46,10 @@ if not settings.USE_S3:
             {"document_root": settings.MEDIA_ROOT},
         )
     ]
+
+if settings.BENCH_FLOOR_PAGE:
+    # Load benchmarks only (docs/PERFORMANCE.md): the bare-Django floor page. Off unless
+    # BENCH_FLOOR_PAGE is set; anonymous GET when on.
+    from marketplace.bench import floor_page
+
+    urlpatterns += [path("bench/floor/", floor_page, name="bench-floor")]

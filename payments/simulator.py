@@ -812,6 +812,23 @@ def simulator_session_pay(
     return session
 
 
+def simulator_session_pay_undelivered(*, session_id: str) -> dict:
+    """Pay an open session without shipping with the "test card", as
+    `simulator_session_pay` does, and return its `checkout.session.completed` event
+    instead of delivering it: for benchmarks and drills that deliver events themselves
+    (over HTTP, repeated, shuffled). Raises GatewayError for a session that is not open."""
+    with transaction.atomic():
+        session = SimulatedCheckoutSession.objects.select_for_update().get(pk=session_id)
+        if session.status != session.Status.OPEN or session.shipping_countries:
+            raise GatewayError("Only an open session without shipping can be paid here.")
+        session.status = session.Status.COMPLETE
+        session.payment_status = "paid"
+        session.payment_intent = session.payment_intent or _new_id("pi_sim")
+        session.charge = _new_id("ch_sim")
+        session.save()
+        return event_build("checkout.session.completed", session_object(session))
+
+
 DECLINE_MESSAGE = "Your card was declined. (Simulated decline: no real card was used.)"
 
 

@@ -1,6 +1,7 @@
 """Thin Celery wrappers around payments services (STYLE.md §10)."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from payments.gateway import GatewayUnavailable
@@ -28,10 +29,14 @@ def stripe_event_process_task(event_row_id: int) -> str:
 
 @shared_task(acks_late=True)
 def stripe_events_requeue_stale_task() -> int:
-    """Periodic: queue again every RECEIVED row whose task was lost (older than ten
-    minutes, e.g. the broker was down at intake). FAILED rows are left for staff and
-    `stripe_events_replay`: their error needs a look first. Returns how many."""
-    ids = stripe_events_for_replay(include_failed=False)
+    """Periodic (every STRIPE_EVENT_REQUEUE_EVERY_SECONDS): queue again every RECEIVED
+    row whose task was lost (older than STRIPE_EVENT_REQUEUE_AFTER_SECONDS, e.g. the
+    broker was down at intake). Queuing a row twice is harmless: the task is a no-op on
+    a processed row. FAILED rows are left for staff and `stripe_events_replay`: their
+    error needs a look first. Returns how many."""
+    ids = stripe_events_for_replay(
+        include_failed=False, stale_minutes=settings.STRIPE_EVENT_REQUEUE_AFTER_SECONDS / 60
+    )
     for event_row_id in ids:
         stripe_event_process_task.delay(event_row_id)
     return len(ids)
