@@ -54,7 +54,10 @@ def product_view_record(
     from analytics.tasks import product_view_record_task
 
     user_id = user.pk if user.is_authenticated else None
-    transaction.on_commit(lambda: product_view_record_task.delay(product_id, user_id, session_key))
+    # robust: a broker outage loses a view count, never the product page.
+    transaction.on_commit(
+        lambda: product_view_record_task.delay(product_id, user_id, session_key), robust=True
+    )
     return True
 
 

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # Turns django-ratelimit's Ratelimited into RATELIMIT_VIEW's 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, so its process_exception runs first: a lost database is a 503 page, not a 500.
+    "marketplace.degrade.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,10 +113,17 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+        # An unreachable database fails a request in seconds (the 503 page), not after
+        # the kernel's TCP timeout; no statement holds a worker longer than
+        # DB_STATEMENT_TIMEOUT_MS (migrations and long commands can raise it).
+        _db_options["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
         # Search typo tolerance: a title word this similar to the query counts as a match
         # (pg_trgm's `%>`; 0.6 by default misses "planer" → "planter").
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        _db_options["options"] = (
             "-c pg_trgm.word_similarity_threshold=0.5"
+            f" -c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 15000)}"
+            f" -c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 10000)}"
         )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -139,12 +148,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # The cache degrades instead of failing: a Redis error is a miss, and for
+    # CACHE_BREAKER_SECONDS after one the cache is not asked at all (marketplace/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "marketplace.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hc3d",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.3),
+                "socket_timeout": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+            },
         }
     }
 else:
@@ -167,7 +181,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# Publishing a task from a web request never blocks it for long: short socket timeouts
+# and one quick retry. A publish that still fails is logged by its caller; what it was
+# for is found again by a periodic sweep (e.g. RECEIVED webhook events are requeued).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0),
+    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0),
+    "max_retries": 1,
+}
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs live in one place: config/celery.py (`setup_periodic_tasks`).
 
@@ -195,6 +225,8 @@ _static_storage = {
     else "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
 if USE_S3:
+    from botocore.config import Config as BotoConfig
+
     _s3_common = {
         "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
         "region_name": env_str("S3_REGION", "us-east-1"),
@@ -203,6 +235,15 @@ if USE_S3:
         "file_overwrite": False,
         "signature_version": "s3v4",
         "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+        # botocore's defaults are 60 s each with retries: a hung object store would hold
+        # a web worker for minutes. Uploads and presigning stay well inside these.
+        "client_config": BotoConfig(
+            connect_timeout=env_float("S3_CONNECT_TIMEOUT", 2.0),
+            read_timeout=env_float("S3_READ_TIMEOUT", 10.0),
+            retries={"max_attempts": 2, "mode": "standard"},
+            signature_version="s3v4",
+            s3={"addressing_style": env_str("S3_ADDRESSING_STYLE", "path")},
+        ),
     }
     STORAGES = {
         # Public: product images, avatars. Objects are public-read, URLs unsigned.

@@ -39,3 +39,6 @@ if not settings.USE_S3:
             {"document_root": settings.MEDIA_ROOT},
         )
     ]
+
+# A lost database is a 503 page even when it fails outside a view (marketplace/degrade.py).
+handler500 = "marketplace.degrade.server_error"
