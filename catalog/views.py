@@ -48,6 +48,7 @@ from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.pagination import CappedCountPaginator
+from marketplace.ratelimits import rate_limit
 from marketplace.selectors import seller_profile_get_public
 
 # ------------------------------------------------------------------------------
@@ -271,6 +272,9 @@ class BrowseView(View):
         )
 
 
+@rate_limit(
+    group="autocomplete", rates=("AUTOCOMPLETE_RATE", "AUTOCOMPLETE_RATE_IP"), methods=("GET",)
+)
 def search_suggest(request: HttpRequest) -> JsonResponse:
     """Anyone. Autocomplete titles for the search box (JSON)."""
     q = (request.GET.get("q") or "")[:100]

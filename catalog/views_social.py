@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.views import View
 
 from catalog.favorites import (
@@ -32,6 +33,7 @@ from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
+from marketplace.ratelimits import rate_limit
 
 
 # ------------------------------------------------------------------------------
@@ -113,6 +115,7 @@ class ReviewEditView(VerifiedEmailRequiredMixin, View):
         initial = {"rating": mine.rating, "body": mine.body} if mine else {}
         return self._render(request, product, mine, ReviewForm(initial=initial))
 
+    @method_decorator(rate_limit(group="review", rates=("REVIEW_RATE", "REVIEW_RATE_IP")))
     def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = _public_product(product_pk)
         mine = review_get_for_author(product=product, author=request.user)
@@ -137,6 +140,7 @@ class ReviewEditView(VerifiedEmailRequiredMixin, View):
 class ReviewDeleteView(VerifiedEmailRequiredMixin, View):
     """POST: the author deletes their own review. Anyone else's review is a 404."""
 
+    @method_decorator(rate_limit(group="review", rates=("REVIEW_RATE", "REVIEW_RATE_IP")))
     def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
         review = (
             Review.objects.select_related("product")
@@ -158,6 +162,7 @@ class ReviewReplyView(SellerRequiredMixin, View):
     """The product's seller: post or edit their one public reply to a review. Reviews of
     other sellers' listings are a 404."""
 
+    @method_decorator(rate_limit(group="review", rates=("REVIEW_RATE", "REVIEW_RATE_IP")))
     def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
         review = (
             Review.objects.select_related("product__seller__seller_profile", "author")
@@ -206,6 +211,7 @@ class _SaveToggleView(_HtmxLoginMixin, VerifiedEmailRequiredMixin, View):
     toggle = None
     on_message = off_message = ""
 
+    @method_decorator(rate_limit(group="favorite", rates=("FAVORITE_RATE", "FAVORITE_RATE_IP")))
     def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = product_get_saveable(user=request.user, pk=product_pk)
         if product is None:

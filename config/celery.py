@@ -39,8 +39,9 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("analytics.tasks.trending_recompute_task"),
         name="trending-recompute",
     )
+    # Unpaid checkouts hold stock for CHECKOUT_SESSION_MINUTES: sweep often.
     sender.add_periodic_task(
-        crontab(minute=41),
+        crontab(minute="*/10"),
         sender.signature("payments.tasks.checkout_sweep_abandoned_task"),
         name="checkout-sweep-abandoned",
     )
@@ -65,6 +66,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         crontab(minute=23, hour="*/6"),
         sender.signature("orders.tasks.order_items_auto_deliver_task"),
         name="orders-auto-deliver",
+    )
+    # Expired sessions (django.contrib.sessions) are deleted nightly.
+    sender.add_periodic_task(
+        crontab(minute=7, hour=4),
+        sender.signature("marketplace.tasks.sessions_clear_expired_task"),
+        name="sessions-clear-expired",
     )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(

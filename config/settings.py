@@ -349,8 +349,21 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Home Craft 3D] "
 ACCOUNT_PREVENT_ENUMERATION = True
-# ACCOUNT_RATE_LIMITS is left unset on purpose: allauth's defaults (login failures per
-# IP and per account, signup, password reset, email confirm) stay on, backed by the cache.
+# allauth's own limits (backed by the cache; the reasons for each number are in
+# docs/SECURITY.md). Its client IP comes from marketplace.http.client_ip, through the
+# adapter, so TRUSTED_PROXY_COUNT below applies to these too.
+# https://docs.allauth.org/en/latest/account/rate_limits.html
+ACCOUNT_RATE_LIMITS = {
+    "login": env_str("ACCOUNT_RATE_LOGIN", "30/m/ip"),
+    "login_failed": env_str("ACCOUNT_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": env_str("ACCOUNT_RATE_SIGNUP", "5/m/ip,30/h/ip"),
+    "reset_password": env_str("ACCOUNT_RATE_RESET_PASSWORD", "5/m/ip,3/h/key"),
+    "reset_password_from_key": env_str("ACCOUNT_RATE_RESET_FROM_KEY", "20/m/ip"),
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
 
 # ------------------------------------------------------------------------------
 # Security. With DEBUG off these are production values: `check --deploy` is clean.
@@ -384,6 +397,39 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_SSL_REDIRECT else "http"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "marketplace.views.ratelimited"
+# Every limiter reads the client IP one way (key="ip" included).
+RATELIMIT_IP_META_KEY = "marketplace.http.client_ip"
+# A cache outage lets requests through rather than locking everyone out; the admin
+# login alone fails closed (docs/SECURITY.md, "Fails open or closed").
+RATELIMIT_FAIL_OPEN = True
+# Client IPs (marketplace.http.client_ip): behind this many proxies that each append the
+# address they saw to X-Forwarded-For, the client is that many entries from the right.
+# 0 (no proxy): REMOTE_ADDR. The documented deployment has one load balancer: set 1.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
+# How long the cache is skipped after a Redis error (marketplace/cache.py).
+CACHE_BREAKER_SECONDS = env_int("CACHE_BREAKER_SECONDS", 30)
+# Admin login, failed attempts only: per username tried and per client IP.
+ADMIN_LOGIN_RATE = env_str("ADMIN_LOGIN_RATE", "5/15m")
+ADMIN_LOGIN_RATE_IP = env_str("ADMIN_LOGIN_RATE_IP", "20/h")
+# Cart: adds per person (user, else IP) and per IP.
+CART_ADD_RATE = env_str("CART_ADD_RATE", "30/m")
+CART_ADD_RATE_IP = env_str("CART_ADD_RATE_IP", "60/m")
+# Checkout starts (each reserves stock): per person and per IP; and a cap on the open
+# unpaid checkouts of one user, browser session or IP (payments.checkout).
+CHECKOUT_RATE = env_str("CHECKOUT_RATE", "10/h")
+CHECKOUT_RATE_IP = env_str("CHECKOUT_RATE_IP", "20/h")
+CHECKOUT_OPEN_MAX = env_int("CHECKOUT_OPEN_MAX", 3)
+# How long an unpaid checkout holds its stock (Stripe's minimum session life is 30 min).
+CHECKOUT_SESSION_MINUTES = env_int("CHECKOUT_SESSION_MINUTES", 30)
+# Reviews (create/edit/delete/reply), favorites and wishlist toggles, per person and IP.
+REVIEW_RATE = env_str("REVIEW_RATE", "10/h")
+REVIEW_RATE_IP = env_str("REVIEW_RATE_IP", "30/h")
+FAVORITE_RATE = env_str("FAVORITE_RATE", "60/m")
+FAVORITE_RATE_IP = env_str("FAVORITE_RATE_IP", "120/m")
+# Search suggestions (GET, typed-ahead): per person and IP.
+AUTOCOMPLETE_RATE = env_str("AUTOCOMPLETE_RATE", "120/m")
+AUTOCOMPLETE_RATE_IP = env_str("AUTOCOMPLETE_RATE_IP", "300/m")
 # Download endpoints (paid and free): per signed-in user or guest session, and per IP.
 DOWNLOAD_RATE = env_str("DOWNLOAD_RATE", "30/m")
 DOWNLOAD_RATE_IP = env_str("DOWNLOAD_RATE_IP", "120/m")

@@ -6,12 +6,15 @@ from django.views.static import serve
 
 from catalog.sitemaps import SITEMAPS
 from config.env import env_str
+from marketplace.ratelimits import admin_login_limited
 from marketplace.views import healthz, robots_txt
 
 ADMIN_URL = env_str("ADMIN_URL", "admin/")
 
 admin.site.site_header = "Home Craft 3D staff"
 admin.site.site_title = "Home Craft 3D staff"
+# Failed admin logins are limited per IP and per username (marketplace/ratelimits.py).
+admin.site.login = admin_login_limited(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
