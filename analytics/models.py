@@ -22,10 +22,17 @@ class ProductEngagementEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     session_key = models.CharField(max_length=40, blank=True)
+    # Who, for deduplication: "u<user id>", else a keyed hash of the client IP (a guest's
+    # session is free to replace, an address is not). One row per visitor, product,
+    # kind and UTC day (analytics.services.engagement_record).
+    visitor = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["product", "kind", "created_at"])]
+        indexes = [
+            models.Index(fields=["product", "kind", "created_at"]),
+            models.Index(fields=["product", "kind", "visitor", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.product_id}"

@@ -5,7 +5,9 @@ from analytics.services import engagement_record
 
 
 @shared_task(ignore_result=True)
-def product_view_record_task(product_id: int, user_id: int | None, session_key: str) -> None:
+def product_view_record_task(
+    product_id: int, user_id: int | None, session_key: str, visitor: str = ""
+) -> None:
     """Thin wrapper: one VIEW row (best-effort; the service swallows DB errors)."""
     from marketplace.models import User
 
@@ -15,6 +17,7 @@ def product_view_record_task(product_id: int, user_id: int | None, session_key: 
         kind=ProductEngagementEvent.Kind.VIEW,
         user=user,
         session_key=session_key,
+        visitor=visitor,
     )
 
 

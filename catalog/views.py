@@ -47,6 +47,7 @@ from catalog.seo import category_seo, product_seo, shop_seo
 from catalog.trending import annotate_trending_badge
 from marketplace.access import SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
+from marketplace.http import client_ip
 from marketplace.pagination import CappedCountPaginator
 from marketplace.ratelimits import rate_limit
 from marketplace.selectors import seller_profile_get_public
@@ -114,14 +115,15 @@ class ProductDetailView(View):
         product = annotate_buyability([lookup.product], user=request.user)[0]
         assets = product_live_assets(product) if product.is_file else []
         previews = [a for a in assets if a.is_previewable and a.preview]
-        if not request.session.session_key:
-            request.session.save()  # guests' views are throttled per session
-        hooks.product_view_record(  # analytics: the throttled VIEW signal
+        # analytics: the throttled VIEW signal, per user or client IP. No session is
+        # made for it: a cookie-less view writes no session row.
+        hooks.product_view_record(
             product_id=product.pk,
             seller_id=product.seller_id,
             user=request.user,
             session_key=request.session.session_key or "",
             user_agent=request.headers.get("User-Agent", ""),
+            client_ip=client_ip(request),
         )
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
         can_download = product.is_file and hooks.product_download_entitled(

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "marketplace.observability.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Adds Retry-After to any 429 that lacks one (allauth's).
+    "marketplace.ratelimits.RetryAfterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

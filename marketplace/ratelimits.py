@@ -131,3 +131,17 @@ def admin_login_limited(login_view):
         return response
 
     return view
+
+
+class RetryAfterMiddleware:
+    """Every 429 says when to come back: allauth's own 429 page (its login/signup
+    limits) sets no Retry-After, so one minute is added where none is set."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 429 and not response.has_header("Retry-After"):
+            response["Retry-After"] = "60"
+        return response

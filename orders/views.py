@@ -11,7 +11,7 @@ from catalog.favorites import product_get_saveable
 from catalog.models import Product
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
-from marketplace.http import safe_next_url
+from marketplace.http import client_ip, safe_next_url
 from marketplace.ratelimits import rate_limit
 from orders import services
 from orders.forms import CartAddForm, CartUpdateForm, ShipForm, ShipToForm
@@ -75,6 +75,8 @@ class CartAddView(View):
             kind=catalog_hooks.ADD_TO_CART,
             user=request.user,
             session_key=request.session.session_key or "",
+            client_ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
         )
         messages.success(request, f"“{product.title}” is in your cart.")
         return redirect(back)
@@ -311,6 +313,7 @@ class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
             kind=catalog_hooks.ADD_TO_CART,
             user=request.user,
             session_key=request.session.session_key or "",
+            client_ip=client_ip(request),
         )
         messages.success(request, f"“{product.title}” moved to your cart.")
         return redirect(back)
