@@ -9,6 +9,7 @@ local payment simulator. README.md lists every variable.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -45,6 +46,7 @@ THIRD_PARTY_APPS = [
     "allauth.account",
     "storages",
     "django_countries",
+    "csp",
 ]
 LOCAL_APPS = [
     "marketplace",
@@ -63,6 +65,9 @@ MIDDLEWARE = [
     # First, so every log line of the request (even from other middleware) carries the rid.
     "marketplace.observability.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "marketplace.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Adds Retry-After to any 429 that lacks one (allauth's).
     "marketplace.ratelimits.RetryAfterMiddleware",
@@ -388,6 +393,41 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is polled by the load balancer over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content-Security-Policy (django-csp 4): scripts and styles from our own origin only, no
+# inline script or style="" anywhere; the one inline script (the product page's import
+# map) carries the request's nonce. JSON-LD is data, never executed.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Where public media is served from when it is not this origin (S3 or a CDN): images
+# and the 3D previews the viewer fetches.
+CSP_MEDIA_ORIGINS = env_list("CSP_MEDIA_ORIGINS") + [
+    origin
+    for origin in (
+        f"https://{env_str('S3_PUBLIC_DOMAIN')}" if env_str("S3_PUBLIC_DOMAIN") else "",
+        env_str("S3_ENDPOINT_URL"),
+    )
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *CSP_MEDIA_ORIGINS],
+        "connect-src": [SELF, *CSP_MEDIA_ORIGINS],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # Checkout and Connect onboarding post here, then redirect to Stripe's pages.
+        "form-action": [SELF, "https://checkout.stripe.com", "https://connect.stripe.com"],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses (marketplace.security.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 # Links in emails (allauth's confirmation and reset links): https once requests are
 # redirected to HTTPS; http while debugging or on a plain-HTTP local run (scripts/run.sh).
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_SSL_REDIRECT else "http"
