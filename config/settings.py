@@ -65,6 +65,8 @@ MIDDLEWARE = [
     # First, so every log line of the request (even from other middleware) carries the rid.
     "marketplace.observability.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # NUL in a URL or query string: 400 before any lookup (PostgreSQL refuses NUL).
+    "marketplace.security.RejectNulMiddleware",
     # Content-Security-Policy (below) and Permissions-Policy on every response.
     "csp.middleware.CSPMiddleware",
     "marketplace.security.PermissionsPolicyMiddleware",
@@ -303,6 +305,9 @@ ARCHIVE_MAX_RATIO = env_int("ARCHIVE_MAX_RATIO", 200)
 # The public 3D preview is a degraded copy: at most this many triangles, snapped to a grid.
 MESH_PREVIEW_MAX_TRIANGLES = env_int("MESH_PREVIEW_MAX_TRIANGLES", 60_000)
 MESH_PREVIEW_GRID_STEPS = env_int("MESH_PREVIEW_GRID_STEPS", 256)
+# ...and keeps at most one triangle in this many, so even a small model's preview is
+# open everywhere, not a printable copy (docs/DECISIONS.md).
+MESH_PREVIEW_MIN_STRIDE = env_int("MESH_PREVIEW_MIN_STRIDE", 2)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 
 # ------------------------------------------------------------------------------

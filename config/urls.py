@@ -2,8 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
-from django.views.static import serve
 
+from catalog.media import media_serve
 from catalog.sitemaps import SITEMAPS
 from config.env import env_str
 from marketplace.ratelimits import admin_login_limited
@@ -33,14 +33,11 @@ urlpatterns = [
 ]
 
 if not settings.USE_S3:
-    # Embedded default: public media (images, avatars) from the local folder. Private
-    # digital files have no URL at all; downloads/ streams them after its checks.
+    # Embedded default: public media (images, avatars) from the local folder, a
+    # non-public listing's files only to its seller and staff (catalog/media.py).
+    # Private digital files have no URL at all; downloads/ streams them after its checks.
     urlpatterns += [
-        re_path(
-            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
+        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", media_serve, name="media")
     ]
 
 # A lost database is a 503 page even when it fails outside a view (marketplace/degrade.py).

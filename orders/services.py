@@ -122,7 +122,6 @@ def _check_buyable(product: Product, *, user: User) -> None:
 # ------------------------------------------------------------------------------
 # Checkout
 # ------------------------------------------------------------------------------
-@transaction.atomic
 def order_open_checkouts_check(
     *, buyer: User | None, client_ip: str = "", session_order_ids: Iterable[int] = ()
 ) -> None:
@@ -147,6 +146,7 @@ def order_open_checkouts_check(
         )
 
 
+@transaction.atomic
 def order_create_from_cart(
     *,
     cart: dict,
