@@ -131,7 +131,7 @@ if DATABASE_URL:
         # (pg_trgm's `%>`; 0.6 by default misses "planer" → "planter").
         _db_options["options"] = (
             "-c pg_trgm.word_similarity_threshold=0.5"
-            f" -c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 15000)}"
+            f" -c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}"
             f" -c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 10000)}"
         )
 else:
