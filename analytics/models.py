@@ -34,12 +34,17 @@ class ProductEngagementEvent(models.Model):
     # CLICK only: the card grid it came from, and the search typed there (normalized).
     source = models.CharField(max_length=10, choices=Source.choices, blank=True)
     query = models.CharField(max_length=200, blank=True)
+    # Who, for deduplication: "u<user id>", else a keyed hash of the client IP (a guest's
+    # session is free to replace, an address is not). One row per visitor, product,
+    # kind and UTC day (analytics.services.engagement_record).
+    visitor = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["product", "kind", "created_at"]),
             models.Index(fields=["kind", "created_at"], name="engagement_kind_created"),
+            models.Index(fields=["product", "kind", "visitor", "created_at"]),
         ]
 
     def __str__(self) -> str:

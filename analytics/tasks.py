@@ -5,7 +5,9 @@ from analytics.services import engagement_record
 
 
 @shared_task(ignore_result=True)
-def product_view_record_task(product_id: int, user_id: int | None, session_key: str) -> None:
+def product_view_record_task(
+    product_id: int, user_id: int | None, session_key: str, visitor: str = ""
+) -> None:
     """Thin wrapper: one VIEW row (best-effort; the service swallows DB errors)."""
     from marketplace.models import User
 
@@ -15,12 +17,18 @@ def product_view_record_task(product_id: int, user_id: int | None, session_key: 
         kind=ProductEngagementEvent.Kind.VIEW,
         user=user,
         session_key=session_key,
+        visitor=visitor,
     )
 
 
 @shared_task(ignore_result=True)
 def product_click_record_task(
-    product_id: int, user_id: int | None, session_key: str, source: str, query: str
+    product_id: int,
+    user_id: int | None,
+    session_key: str,
+    source: str,
+    query: str,
+    visitor: str = "",
 ) -> None:
     """Thin wrapper: one CLICK row with where it came from (best-effort)."""
     from marketplace.models import User
@@ -33,6 +41,7 @@ def product_click_record_task(
         session_key=session_key,
         source=source,
         query=query,
+        visitor=visitor,
     )
 
 

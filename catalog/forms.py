@@ -6,6 +6,7 @@ from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from catalog.models import Category, License, Product, ShippingProfile
+from marketplace.uploads import validate_file_name
 
 
 def cents_from_amount(amount: Decimal | None) -> int | None:
@@ -198,6 +199,10 @@ class ProductImageUploadForm(forms.Form):
     )
     alt_text = forms.CharField(label="Describe the picture", required=False, max_length=200)
 
+    def clean_image(self):
+        validate_file_name(self.cleaned_data["image"])
+        return self.cleaned_data["image"]
+
 
 class DigitalAssetUploadForm(forms.Form):
     file = forms.FileField(
@@ -210,6 +215,10 @@ class DigitalAssetUploadForm(forms.Form):
         initial=True,
         help_text="Buyers see a simplified copy; the original stays private.",
     )
+
+    def clean_file(self):
+        validate_file_name(self.cleaned_data["file"])
+        return self.cleaned_data["file"]
 
 
 class BrowseForm(forms.Form):

@@ -48,18 +48,35 @@ def _add(registry: list, fn: Callable) -> Callable:
 # Engagement signals (analytics)
 # ------------------------------------------------------------------------------
 def register_engagement(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn(*, product_id, kind, user, session_key)`: record one signal, best-effort."""
+    """`fn(*, product_id, kind, user, session_key, client_ip, user_agent)`: record one
+    signal, best-effort, deduplicated per person and product a day and bot-filtered."""
     return _add(_engagement, fn)
 
 
-def engagement_record(*, product_id: int, kind: str, user, session_key: str = "") -> None:
+def engagement_record(
+    *,
+    product_id: int,
+    kind: str,
+    user,
+    session_key: str = "",
+    client_ip: str = "",
+    user_agent: str | None = None,
+) -> None:
     for fn in _engagement:
-        fn(product_id=product_id, kind=kind, user=user, session_key=session_key)
+        fn(
+            product_id=product_id,
+            kind=kind,
+            user=user,
+            session_key=session_key,
+            client_ip=client_ip,
+            user_agent=user_agent,
+        )
 
 
 def register_product_view(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """`fn(*, product_id, seller_id, user, session_key, user_agent, source, query)`: a
-    product page view; `source`/`query` say which card grid (and search) it came from."""
+    """`fn(*, product_id, seller_id, user, session_key, user_agent, client_ip, source,
+    query)`: a product page view; `source`/`query` say which card grid (and search) it
+    came from."""
     return _add(_product_view, fn)
 
 
@@ -70,6 +87,7 @@ def product_view_record(
     user,
     session_key: str,
     user_agent: str,
+    client_ip: str = "",
     source: str = "",
     query: str = "",
 ) -> None:
@@ -80,6 +98,7 @@ def product_view_record(
             user=user,
             session_key=session_key,
             user_agent=user_agent,
+            client_ip=client_ip,
             source=source,
             query=query,
         )

@@ -3,9 +3,11 @@
 Buyers see the model in a three.js viewer before paying. The viewer never loads the
 paid original; it loads what `mesh_preview_from_file` returns:
 
-* at most ``MESH_PREVIEW_MAX_TRIANGLES`` triangles [60,000], chosen as every k-th
-  triangle with k = ceil(total / cap), so the result is deterministic and spread
-  evenly over the model (the holes this leaves are part of the point);
+* at most ``MESH_PREVIEW_MAX_TRIANGLES`` triangles [60,000] and at most one in
+  ``MESH_PREVIEW_MIN_STRIDE`` [2], chosen as every k-th triangle with
+  k = max(min stride, ceil(total / cap)), so the result is deterministic and spread
+  evenly over the model, and even a small model's preview is open everywhere (the
+  holes are the point: it is not a printable copy);
 * every coordinate snapped to a grid of 1/``MESH_PREVIEW_GRID_STEPS`` [256] of the
   model's largest bounding-box side, so the preview is not a print-quality copy;
 * normals recomputed from the snapped corners (zero for collapsed triangles);
@@ -35,6 +37,7 @@ from django.conf import settings
 
 PREVIEW_MAX_TRIANGLES = 60_000
 PREVIEW_GRID_STEPS = 256
+PREVIEW_MIN_STRIDE = 2
 PREVIEW_HEADER = b"Home Craft 3D preview"
 
 _CHUNK = 1024 * 1024
@@ -44,6 +47,12 @@ _MAX_COMPONENT_DEPTH = 32
 _CORE_NS = "http://schemas.microsoft.com/3dmanufacturing/core/2015/02"
 _PRODUCTION_NS = "http://schemas.microsoft.com/3dmanufacturing/production/2015/06"
 _IDENTITY = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
+
+
+def preview_min_stride() -> int:
+    """Keep at most one triangle in this many, however small the model: the preview of a
+    closed model is always full of holes (docs/DECISIONS.md, "not a printable copy")."""
+    return max(1, getattr(settings, "MESH_PREVIEW_MIN_STRIDE", PREVIEW_MIN_STRIDE))
 
 
 def preview_max_triangles() -> int:
@@ -75,7 +84,7 @@ class _EveryKth:
     """Keeps triangles 0, k, 2k, … of a stream whose length is known in advance."""
 
     def __init__(self, total: int, cap: int):
-        self.stride = max(1, math.ceil(total / cap))
+        self.stride = max(preview_min_stride(), math.ceil(total / cap))
         self.index = 0
 
     def take(self) -> bool:

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -264,7 +266,9 @@ class ProductSlugHistory(models.Model):
 
 
 def product_image_upload_to(instance: "ProductImage", filename: str) -> str:
-    return f"products/{instance.product_id}/images/{filename}"
+    # A random folder per file: a listing's pictures cannot be found by guessing while it
+    # is a draft, taken down or hidden (on S3 the public bucket cannot ask who is asking).
+    return f"products/{instance.product_id}/images/{secrets.token_hex(8)}/{filename}"
 
 
 class ProductImage(models.Model):
@@ -295,7 +299,7 @@ def digital_asset_upload_to(instance: "DigitalAsset", filename: str) -> str:
 
 
 def preview_upload_to(instance: "DigitalAsset", filename: str) -> str:
-    return f"products/{instance.product_id}/previews/{filename}"
+    return f"products/{instance.product_id}/previews/{secrets.token_hex(8)}/{filename}"
 
 
 class DigitalAsset(models.Model):

@@ -52,6 +52,18 @@ class ProductLookup:
     redirect_to: Product | None = None  # an old slug: answer with a permanent redirect
 
 
+def product_media_visible(*, product_id: int, user) -> bool:
+    """May `user` fetch the public media (images, 3D previews) of listing `product_id`?
+    The listing page's rule: anyone while it is public (`PUBLIC`), its seller and staff
+    always; nobody for a listing that does not exist. One query."""
+    if user is not None and user.is_authenticated and user.is_staff:
+        return Product.objects.filter(pk=product_id).exists()
+    rule = PUBLIC
+    if user is not None and user.is_authenticated:
+        rule = rule | Q(seller_id=user.pk)
+    return Product.objects.filter(rule, pk=product_id).exists()
+
+
 def product_get_visible(*, slug: str, user: User) -> ProductLookup:
     """The listing at `slug` if `user` may see it: published and not taken down for
     everyone; also drafts, archived and taken-down ones for their seller and staff.

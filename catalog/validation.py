@@ -13,7 +13,9 @@ Detection, in this order:
 2. **ZIP** (``PK\\x03\\x04``). A ZIP holding ``[Content_Types].xml`` and a
    ``3D/….model`` part is a **3MF**; its model XML is parsed (DOCTYPE and ENTITY
    declarations refused, so no XML bombs) and its ``<triangle>`` elements counted.
-3. **PDF**: starts with ``%PDF-`` and has ``%%EOF`` in its last 2 KB.
+3. **PDF**: starts with ``%PDF-`` and has ``%%EOF`` in its last 2 KB, and has no active
+   content (JavaScript, open/automatic actions, launch, embedded files…, also inside
+   compressed streams; `_refuse_active_pdf`), on its own or inside a ZIP.
 4. **Images** (PNG, JPEG, GIF, WebP signatures): handed to
    `marketplace.uploads.validate_image_upload` (Pillow verify, format allowlist, pixel
    ceiling against decompression bombs).
@@ -299,6 +301,8 @@ def _detect(upload, *, size, sha256, head, tail, limits) -> ValidatedFile:
                 "probably cut off while saving or uploading. Export it again and upload "
                 "the new copy.",
             )
+        upload.seek(0)
+        _refuse_active_pdf(upload, size=size, label=None)
         return result("pdf")
 
     if _is_image_signature(head):
@@ -730,7 +734,7 @@ def _inspect_archive(fileobj, *, size: int, limits: _Limits, budget: _Budget, pa
                 budget=budget,
                 parent=parent,
                 sink=counter.feed if counter else None,
-                spool=family == "3mf",
+                spool=family in ("3mf", "pdf"),
             )
             if counter:
                 triangles += counter.finish()
@@ -937,6 +941,12 @@ def _check_member_content(name: str, family: str, scan: _Scan, *, limits, budget
         ok = not scan.has_control_bytes
     elif family == "pdf":
         ok = head.startswith(b"%PDF-") and b"%%EOF" in scan.tail
+        if ok:
+            try:
+                scan.spool.seek(0)
+                _refuse_active_pdf(scan.spool, size=scan.size, label=name)
+            finally:
+                scan.spool.close()
     elif family == "image":
         ok = _is_image_signature(head)
         if ok:
@@ -1024,4 +1034,81 @@ class _TriangleCounter:
             "The 3MF model %(name)s is not valid XML (%(error)s). Export the model again.",
             name=self.label,
             error=expat.errors.messages[exc.code] + f" at line {exc.lineno}",
+        )
+
+
+# ------------------------------------------------------------------------------
+# PDF active content
+# ------------------------------------------------------------------------------
+# Names that make a PDF do something when opened or clicked (run script, launch a
+# program, submit or import data, carry other files): instructions need none of them.
+_PDF_ACTIVE_NAMES = {
+    b"javascript": "JavaScript",
+    b"js": "JavaScript",
+    b"openaction": "an action that runs when it opens",
+    b"aa": "automatic actions",
+    b"launch": "a command that launches a program",
+    b"embeddedfile": "embedded files",
+    b"embeddedfiles": "embedded files",
+    b"richmedia": "embedded media",
+    b"submitform": "a form that sends data",
+    b"importdata": "a form that imports data",
+    b"xfa": "an XFA form",
+}
+_PDF_NAME = re.compile(rb"/([A-Za-z0-9#_.+\-]+)")
+_PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+PDF_SCAN_MAX_BYTES = 64 * MIB
+PDF_INFLATE_MAX_BYTES = 128 * MIB
+
+
+def _pdf_active_name(data: bytes) -> str | None:
+    for match in _PDF_NAME.finditer(data):
+        # `#xx` escapes spell the same name (/J#61vaScript is /JavaScript).
+        name = _PDF_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), match.group(1)).lower()
+        if name in _PDF_ACTIVE_NAMES:
+            return _PDF_ACTIVE_NAMES[name]
+    return None
+
+
+def _refuse_active_pdf(fileobj, *, size: int, label: str | None) -> None:
+    """Refuse a PDF with active content: a name such as /JavaScript, /JS, /OpenAction,
+    /AA, /Launch or /EmbeddedFile anywhere in the file, `#xx`-escaped or not, or inside
+    a Flate-compressed stream (object streams hide dictionaries there). Reads at most
+    PDF_SCAN_MAX_BYTES and inflates at most PDF_INFLATE_MAX_BYTES in all."""
+    where = f"The PDF {_label(label, None)}" if label else "This PDF"
+    if size > PDF_SCAN_MAX_BYTES:
+        raise _refuse(
+            "pdf_too_large",
+            "%(where)s is larger than %(limit)s, too large for us to check. Save it with "
+            "smaller images and upload it again.",
+            where=where,
+            limit=filesizeformat(PDF_SCAN_MAX_BYTES),
+        )
+    data = fileobj.read(PDF_SCAN_MAX_BYTES + 1)
+    found = _pdf_active_name(data)
+    budget = PDF_INFLATE_MAX_BYTES
+    for match in _PDF_STREAM.finditer(data):
+        if found or budget <= 0:
+            break
+        start = match.end()
+        end = data.find(b"endstream", start)
+        if end < 0:
+            break
+        inflater = zlib.decompressobj()
+        try:
+            inflated = inflater.decompress(data[start:end], budget)
+        except zlib.error:
+            continue  # not Flate (or damaged): its raw bytes were scanned above
+        budget -= len(inflated)
+        found = _pdf_active_name(inflated)
+    if found is None and budget <= 0:
+        found = "more compressed content than we can check"
+    if found:
+        raise _refuse(
+            "pdf_active_content",
+            "%(where)s contains %(what)s. We only accept documents without active "
+            'content: print or export it again as a plain PDF (e.g. "Print to PDF").',
+            where=where,
+            what=found,
         )

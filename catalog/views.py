@@ -1,6 +1,3 @@
-import hashlib
-from datetime import date
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,7 +47,9 @@ from catalog.seo import category_seo, product_seo, shop_seo
 from catalog.trending import annotate_trending_badge
 from marketplace.access import ActiveAccountRequiredMixin, SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
+from marketplace.http import client_ip
 from marketplace.pagination import CappedCountPaginator
+from marketplace.ratelimits import rate_limit
 from marketplace.selectors import seller_profile_get_public
 
 # ------------------------------------------------------------------------------
@@ -117,18 +116,18 @@ class ProductDetailView(View):
         product = annotate_buyability([lookup.product], user=request.user)[0]
         assets = product_live_assets(product) if product.is_file else []
         previews = [a for a in assets if a.is_previewable and a.preview]
-        # Guests' views are throttled per viewer: their session if they have one, else a
-        # random id in a cookie of its own, so a cookie-less visit writes no session row.
-        viewer_key, _ = _anonymous_viewer(request)
-        hooks.product_view_record(  # analytics: the throttled VIEW (and CLICK) signal
+        # analytics: the throttled VIEW signal, per user or client IP. No session is
+        # made for it: a cookie-less view writes no session row.
+        hooks.product_view_record(
             product_id=product.pk,
             seller_id=product.seller_id,
             user=request.user,
-            session_key=viewer_key,
+            session_key=request.session.session_key or "",
             user_agent=request.headers.get("User-Agent", ""),
             # A card link says where it was (`?src=search&q=…`): a CLICK for analytics.
             source=(request.GET.get("src") or "")[:10],
             query=(request.GET.get("q") or "")[:200],
+            client_ip=client_ip(request),
         )
         is_owner = request.user.is_authenticated and product.seller_id == request.user.pk
         can_download = product.is_file and hooks.product_download_entitled(
@@ -174,23 +173,6 @@ class ProductDetailView(View):
             },
         )
         return response
-
-
-def _anonymous_viewer(request: HttpRequest) -> tuple[str, bool]:
-    """A key telling one viewer apart for view/click throttling, and False (kept for the
-    call's shape: nothing to set). A signed-in user or a guest with a session: the session
-    key. A cookie-less visitor: a digest of their address, browser and the day, so a visit
-    writes no session row and sets no cookie (the site sets only necessary cookies)."""
-    if request.session.session_key:
-        return request.session.session_key, False
-    seed = "|".join(
-        (
-            request.META.get("REMOTE_ADDR", ""),
-            request.headers.get("User-Agent", ""),
-            date.today().isoformat(),
-        )
-    )
-    return hashlib.sha256(seed.encode()).hexdigest()[:32], False
 
 
 def _dimensions(x, y, z, *, digits: str = "-1") -> str:
@@ -305,6 +287,9 @@ class BrowseView(View):
         )
 
 
+@rate_limit(
+    group="autocomplete", rates=("AUTOCOMPLETE_RATE", "AUTOCOMPLETE_RATE_IP"), methods=("GET",)
+)
 def search_suggest(request: HttpRequest) -> JsonResponse:
     """Anyone. Autocomplete titles for the search box (JSON)."""
     q = (request.GET.get("q") or "")[:100]

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
 from django.views import View
 
 from catalog.favorites import (
@@ -36,6 +37,7 @@ from marketplace.access import (
 )
 from marketplace.exceptions import ApplicationError
 from marketplace.http import safe_next_url
+from marketplace.ratelimits import rate_limit
 
 
 # ------------------------------------------------------------------------------
@@ -117,6 +119,7 @@ class ReviewEditView(ActiveAccountRequiredMixin, View):
         initial = {"rating": mine.rating, "body": mine.body} if mine else {}
         return self._render(request, product, mine, ReviewForm(initial=initial))
 
+    @method_decorator(rate_limit(group="review", rates=("REVIEW_RATE", "REVIEW_RATE_IP")))
     def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = _public_product(product_pk)
         mine = review_get_for_author(product=product, author=request.user)
@@ -141,6 +144,7 @@ class ReviewEditView(ActiveAccountRequiredMixin, View):
 class ReviewDeleteView(VerifiedEmailRequiredMixin, View):
     """POST: the author deletes their own review. Anyone else's review is a 404."""
 
+    @method_decorator(rate_limit(group="review", rates=("REVIEW_RATE", "REVIEW_RATE_IP")))
     def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
         review = (
             Review.objects.select_related("product")
@@ -162,6 +166,7 @@ class ReviewReplyView(ActiveAccountRequiredMixin, SellerRequiredMixin, View):
     """The product's seller: post or edit their one public reply to a review. Reviews of
     other sellers' listings are a 404."""
 
+    @method_decorator(rate_limit(group="review", rates=("REVIEW_RATE", "REVIEW_RATE_IP")))
     def post(self, request: HttpRequest, review_pk: int) -> HttpResponse:
         review = (
             Review.objects.select_related("product__seller__seller_profile", "author")
@@ -210,6 +215,7 @@ class _SaveToggleView(_HtmxLoginMixin, VerifiedEmailRequiredMixin, View):
     toggle = None
     on_message = off_message = ""
 
+    @method_decorator(rate_limit(group="favorite", rates=("FAVORITE_RATE", "FAVORITE_RATE_IP")))
     def post(self, request: HttpRequest, product_pk: int) -> HttpResponse:
         product = product_get_saveable(user=request.user, pk=product_pk)
         if product is None:

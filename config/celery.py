@@ -38,8 +38,9 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         sender.signature("analytics.tasks.trending_recompute_task"),
         name="trending-recompute",
     )
+    # Unpaid checkouts hold stock for CHECKOUT_SESSION_MINUTES: sweep often.
     sender.add_periodic_task(
-        crontab(minute=41),
+        crontab(minute="*/10"),
         sender.signature("payments.tasks.checkout_sweep_abandoned_task"),
         name="checkout-sweep-abandoned",
     )
@@ -76,6 +77,12 @@ def setup_periodic_tasks(sender: Celery, **kwargs) -> None:
         crontab(minute="*/10"),
         sender.signature("moderation.tasks.suspensions_lift_expired_task"),
         name="suspensions-lift-expired",
+    )
+    # Expired sessions (django.contrib.sessions) are deleted nightly.
+    sender.add_periodic_task(
+        crontab(minute=7, hour=4),
+        sender.signature("marketplace.tasks.sessions_clear_expired_task"),
+        name="sessions-clear-expired",
     )
     # A no-op with real Stripe keys: Stripe expires its own sessions.
     sender.add_periodic_task(

@@ -9,6 +9,7 @@ local payment simulator. README.md lists every variable.
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -54,6 +55,7 @@ THIRD_PARTY_APPS = [
     "allauth.mfa",
     "storages",
     "django_countries",
+    "csp",
 ]
 LOCAL_APPS = [
     "marketplace",
@@ -73,7 +75,14 @@ MIDDLEWARE = [
     # First, so every log line of the request (even from other middleware) carries the rid.
     "marketplace.observability.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # NUL in a URL or query string: 400 before any lookup (PostgreSQL refuses NUL).
+    "marketplace.security.RejectNulMiddleware",
+    # Content-Security-Policy (below) and Permissions-Policy on every response.
+    "csp.middleware.CSPMiddleware",
+    "marketplace.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Adds Retry-After to any 429 that lacks one (allauth's).
+    "marketplace.ratelimits.RetryAfterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -85,6 +94,8 @@ MIDDLEWARE = [
     "marketplace.middleware.LegalConsentMiddleware",
     # Turns django-ratelimit's Ratelimited into RATELIMIT_VIEW's 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last, so its process_exception runs first: a lost database is a 503 page, not a 500.
+    "marketplace.degrade.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -125,10 +136,17 @@ if DATABASE_URL:
         )
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+        # An unreachable database fails a request in seconds (the 503 page), not after
+        # the kernel's TCP timeout; no statement holds a worker longer than
+        # DB_STATEMENT_TIMEOUT_MS (migrations and long commands can raise it).
+        _db_options["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 3)
         # Search typo tolerance: a title word this similar to the query counts as a match
         # (pg_trgm's `%>`; 0.6 by default misses "planer" → "planter").
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        _db_options["options"] = (
             "-c pg_trgm.word_similarity_threshold=0.5"
+            f" -c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 30000)}"
+            f" -c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 10000)}"
         )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -153,12 +171,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
+    # The cache degrades instead of failing: a Redis error is a miss, and for
+    # CACHE_BREAKER_SECONDS after one the cache is not asked at all (marketplace/cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "marketplace.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "hc3d",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": env_float("REDIS_CONNECT_TIMEOUT", 0.3),
+                "socket_timeout": env_float("REDIS_SOCKET_TIMEOUT", 0.5),
+            },
         }
     }
 else:
@@ -181,7 +204,23 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# Publishing a task from a web request never blocks it for long: short socket timeouts
+# and one quick retry. A publish that still fails is logged by its caller; what it was
+# for is found again by a periodic sweep (e.g. RECEIVED webhook events are requeued).
+CELERY_BROKER_CONNECTION_TIMEOUT = env_float("CELERY_BROKER_CONNECTION_TIMEOUT", 1.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0),
+    "socket_timeout": env_float("CELERY_BROKER_SOCKET_TIMEOUT", 1.0),
+    "max_retries": 1,
+}
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 CELERY_TIMEZONE = "UTC"
 # Periodic jobs live in one place: config/celery.py (`setup_periodic_tasks`).
 
@@ -209,6 +248,8 @@ _static_storage = {
     else "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
 if USE_S3:
+    from botocore.config import Config as BotoConfig
+
     _s3_common = {
         "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
         "region_name": env_str("S3_REGION", "us-east-1"),
@@ -217,6 +258,15 @@ if USE_S3:
         "file_overwrite": False,
         "signature_version": "s3v4",
         "addressing_style": env_str("S3_ADDRESSING_STYLE", "path"),
+        # botocore's defaults are 60 s each with retries: a hung object store would hold
+        # a web worker for minutes. Uploads and presigning stay well inside these.
+        "client_config": BotoConfig(
+            connect_timeout=env_float("S3_CONNECT_TIMEOUT", 2.0),
+            read_timeout=env_float("S3_READ_TIMEOUT", 10.0),
+            retries={"max_attempts": 2, "mode": "standard"},
+            signature_version="s3v4",
+            s3={"addressing_style": env_str("S3_ADDRESSING_STYLE", "path")},
+        ),
     }
     STORAGES = {
         # Public: product images, avatars. Objects are public-read, URLs unsigned.
@@ -269,6 +319,9 @@ ARCHIVE_MAX_RATIO = env_int("ARCHIVE_MAX_RATIO", 200)
 # The public 3D preview is a degraded copy: at most this many triangles, snapped to a grid.
 MESH_PREVIEW_MAX_TRIANGLES = env_int("MESH_PREVIEW_MAX_TRIANGLES", 60_000)
 MESH_PREVIEW_GRID_STEPS = env_int("MESH_PREVIEW_GRID_STEPS", 256)
+# ...and keeps at most one triangle in this many, so even a small model's preview is
+# open everywhere, not a printable copy (docs/DECISIONS.md).
+MESH_PREVIEW_MIN_STRIDE = env_int("MESH_PREVIEW_MIN_STRIDE", 2)
 IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000)
 # A picture attached to a buyer–seller message: checked like listing images, re-encoded
 # as WebP at most this many pixels on its long side, kept in the private storage.
@@ -335,8 +388,21 @@ MFA_TOTP_ISSUER = SITE_NAME
 # Messages live in the session, so the site sets no "messages" cookie (the Privacy
 # Policy lists every cookie: marketplace.legal.COOKIES).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
-# ACCOUNT_RATE_LIMITS is left unset on purpose: allauth's defaults (login failures per
-# IP and per account, signup, password reset, email confirm) stay on, backed by the cache.
+# allauth's own limits (backed by the cache; the reasons for each number are in
+# docs/SECURITY.md). Its client IP comes from marketplace.http.client_ip, through the
+# adapter, so TRUSTED_PROXY_COUNT below applies to these too.
+# https://docs.allauth.org/en/latest/account/rate_limits.html
+ACCOUNT_RATE_LIMITS = {
+    "login": env_str("ACCOUNT_RATE_LOGIN", "30/m/ip"),
+    "login_failed": env_str("ACCOUNT_RATE_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": env_str("ACCOUNT_RATE_SIGNUP", "5/m/ip,30/h/ip"),
+    "reset_password": env_str("ACCOUNT_RATE_RESET_PASSWORD", "5/m/ip,3/h/key"),
+    "reset_password_from_key": env_str("ACCOUNT_RATE_RESET_FROM_KEY", "20/m/ip"),
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+    "confirm_email": "1/3m/key",
+}
 
 # ------------------------------------------------------------------------------
 # Security. With DEBUG off these are production values: `check --deploy` is clean.
@@ -359,6 +425,41 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     # /healthz is polled by the load balancer over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content-Security-Policy (django-csp 4): scripts and styles from our own origin only, no
+# inline script or style="" anywhere; the one inline script (the product page's import
+# map) carries the request's nonce. JSON-LD is data, never executed.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Where public media is served from when it is not this origin (S3 or a CDN): images
+# and the 3D previews the viewer fetches.
+CSP_MEDIA_ORIGINS = env_list("CSP_MEDIA_ORIGINS") + [
+    origin
+    for origin in (
+        f"https://{env_str('S3_PUBLIC_DOMAIN')}" if env_str("S3_PUBLIC_DOMAIN") else "",
+        env_str("S3_ENDPOINT_URL"),
+    )
+    if origin
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *CSP_MEDIA_ORIGINS],
+        "connect-src": [SELF, *CSP_MEDIA_ORIGINS],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        # Checkout and Connect onboarding post here, then redirect to Stripe's pages.
+        "form-action": [SELF, "https://checkout.stripe.com", "https://connect.stripe.com"],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page uses (marketplace.security.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 # Links in emails (allauth's confirmation and reset links): https once requests are
 # redirected to HTTPS; http while debugging or on a plain-HTTP local run (scripts/run.sh).
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_SSL_REDIRECT else "http"
@@ -370,6 +471,39 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SECURE_SSL_REDIRECT else "http"
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "marketplace.views.ratelimited"
+# Every limiter reads the client IP one way (key="ip" included).
+RATELIMIT_IP_META_KEY = "marketplace.http.client_ip"
+# A cache outage lets requests through rather than locking everyone out; the admin
+# login alone fails closed (docs/SECURITY.md, "Fails open or closed").
+RATELIMIT_FAIL_OPEN = True
+# Client IPs (marketplace.http.client_ip): behind this many proxies that each append the
+# address they saw to X-Forwarded-For, the client is that many entries from the right.
+# 0 (no proxy): REMOTE_ADDR. The documented deployment has one load balancer: set 1.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXY_HEADER = "HTTP_X_FORWARDED_FOR"
+# How long the cache is skipped after a Redis error (marketplace/cache.py).
+CACHE_BREAKER_SECONDS = env_int("CACHE_BREAKER_SECONDS", 30)
+# Admin login, failed attempts only: per username tried and per client IP.
+ADMIN_LOGIN_RATE = env_str("ADMIN_LOGIN_RATE", "5/15m")
+ADMIN_LOGIN_RATE_IP = env_str("ADMIN_LOGIN_RATE_IP", "20/h")
+# Cart: adds per person (user, else IP) and per IP.
+CART_ADD_RATE = env_str("CART_ADD_RATE", "30/m")
+CART_ADD_RATE_IP = env_str("CART_ADD_RATE_IP", "60/m")
+# Checkout starts (each reserves stock): per person and per IP; and a cap on the open
+# unpaid checkouts of one user, browser session or IP (payments.checkout).
+CHECKOUT_RATE = env_str("CHECKOUT_RATE", "10/h")
+CHECKOUT_RATE_IP = env_str("CHECKOUT_RATE_IP", "20/h")
+CHECKOUT_OPEN_MAX = env_int("CHECKOUT_OPEN_MAX", 3)
+# How long an unpaid checkout holds its stock (Stripe's minimum session life is 30 min).
+CHECKOUT_SESSION_MINUTES = env_int("CHECKOUT_SESSION_MINUTES", 30)
+# Reviews (create/edit/delete/reply), favorites and wishlist toggles, per person and IP.
+REVIEW_RATE = env_str("REVIEW_RATE", "10/h")
+REVIEW_RATE_IP = env_str("REVIEW_RATE_IP", "30/h")
+FAVORITE_RATE = env_str("FAVORITE_RATE", "60/m")
+FAVORITE_RATE_IP = env_str("FAVORITE_RATE_IP", "120/m")
+# Search suggestions (GET, typed-ahead): per person and IP.
+AUTOCOMPLETE_RATE = env_str("AUTOCOMPLETE_RATE", "120/m")
+AUTOCOMPLETE_RATE_IP = env_str("AUTOCOMPLETE_RATE_IP", "300/m")
 # Download endpoints (paid and free): per signed-in user or guest session, and per IP.
 DOWNLOAD_RATE = env_str("DOWNLOAD_RATE", "30/m")
 DOWNLOAD_RATE_IP = env_str("DOWNLOAD_RATE_IP", "120/m")

@@ -3,9 +3,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
-from django.views.static import serve
 
+from catalog.media import media_serve
 from catalog.sitemaps import SITEMAPS
+from marketplace.ratelimits import admin_login_limited
 from marketplace.views import healthz, robots_txt
 
 ADMIN_URL = settings.ADMIN_URL
@@ -16,6 +17,8 @@ admin.site.site_title = "Home Craft 3D staff"
 # own password-only form is never used (marketplace.middleware.StaffMFAMiddleware
 # sends staff without two-factor to set it up).
 admin.site.login = secure_admin_login(admin.site.login)
+# Failed admin logins are limited per IP and per username (marketplace/ratelimits.py).
+admin.site.login = admin_login_limited(admin.site.login)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -37,14 +40,11 @@ urlpatterns = [
 ]
 
 if not settings.USE_S3:
-    # Embedded default: public media (images, avatars) from the local folder. Private
-    # digital files have no URL at all; downloads/ streams them after its checks.
+    # Embedded default: public media (images, avatars) from the local folder, a
+    # non-public listing's files only to its seller and staff (catalog/media.py).
+    # Private digital files have no URL at all; downloads/ streams them after its checks.
     urlpatterns += [
-        re_path(
-            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
+        re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", media_serve, name="media")
     ]
 
 if settings.BENCH_FLOOR_PAGE:
@@ -53,3 +53,5 @@ if settings.BENCH_FLOOR_PAGE:
     from marketplace.bench import floor_page
 
     urlpatterns += [path("bench/floor/", floor_page, name="bench-floor")]
+# A lost database is a 503 page even when it fails outside a view (marketplace/degrade.py).
+handler500 = "marketplace.degrade.server_error"

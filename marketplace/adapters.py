@@ -5,12 +5,17 @@ from django.contrib.sites.shortcuts import get_current_site
 
 from config.env import env_bool
 from marketplace.hooks import account_email_send, email_confirmed
+from marketplace.http import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         # Ops can close signups (e.g. during an abuse wave) without a deploy.
         return env_bool("SIGNUP_OPEN", default=True)
+
+    def get_client_ip(self, request) -> str:
+        """allauth's rate limits key on the same client IP as every other limiter."""
+        return client_ip(request)
 
     def get_from_email(self) -> str:
         return settings.DEFAULT_FROM_EMAIL

@@ -5,7 +5,7 @@ from django.core.validators import RegexValidator
 from django.forms.renderers import TemplatesSetting
 
 from marketplace.models import SellerProfile, available_time_zones
-from marketplace.uploads import validate_avatar
+from marketplace.uploads import validate_avatar, validate_file_name
 
 
 class SiteFormRenderer(TemplatesSetting):
@@ -76,6 +76,7 @@ class SellerProfileForm(forms.Form):
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")
         if avatar:
+            validate_file_name(avatar)
             validate_avatar(avatar)
         return avatar
 

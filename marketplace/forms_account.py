@@ -3,7 +3,7 @@
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 
-from marketplace.legal import ACCOUNT_KINDS, client_ip, legal_accept
+from marketplace.legal import ACCOUNT_KINDS, consent_ip, legal_accept
 from marketplace.uploads import validate_avatar
 
 
@@ -64,5 +64,5 @@ class SignupForm(AllauthSignupForm):
 
     def save(self, request):
         user = super().save(request)
-        legal_accept(kinds=ACCOUNT_KINDS, user=user, ip=client_ip(request))
+        legal_accept(kinds=ACCOUNT_KINDS, user=user, ip=consent_ip(request))
         return user

@@ -127,9 +127,12 @@ def legal_accept(
     return rows
 
 
-def client_ip(request) -> str | None:
-    """The client's address as Django sees it (REMOTE_ADDR; the proxy sets it)."""
-    return request.META.get("REMOTE_ADDR") or None
+def consent_ip(request) -> str | None:
+    """The client's address recorded with a consent (the trusted-proxy rule of
+    `marketplace.http.client_ip`), or None when unknown."""
+    from marketplace.http import client_ip
+
+    return client_ip(request) or None
 
 
 URL_NAMES = {

@@ -61,11 +61,17 @@ class RequestIDMiddleware:
         # The context stays bound until the response is closed (request_finished), so
         # Django's own "Not Found"/"Internal Server Error" lines, logged after the
         # middleware chain returns, still carry it.
-        self._bind_user(request)
+        if not getattr(request, "_reads_no_session", False):
+            self._bind_user(request)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        # Runs after AuthenticationMiddleware, so the user is known from here on.
+        # Runs after AuthenticationMiddleware, so the user is known from here on. A view
+        # marked `reads_no_session` (/healthz) is not made to load the session for a log
+        # line: a health check with a cookie must cost no query.
+        if getattr(view_func, "reads_no_session", False):
+            request._reads_no_session = True
+            return None
         self._bind_user(request)
         return None
 

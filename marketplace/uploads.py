@@ -99,3 +99,29 @@ def validate_avatar(upload) -> None:
     if getattr(upload, "_committed", False):
         return
     validate_image_upload(upload, max_bytes=settings.AVATAR_MAX_BYTES, min_side=32)
+
+
+# Storage names are measured in bytes: a filesystem takes 255 bytes per name, and a
+# 200-character accented name is 400 bytes of UTF-8. Below that, with room for the
+# suffix storage may add to keep names unique.
+FILE_NAME_MAX_BYTES = 200
+
+
+def validate_file_name(upload) -> None:
+    """Raise ValidationError (a 4xx with this message, never a 500 from the storage) when
+    the uploaded file's name is longer than FILE_NAME_MAX_BYTES in UTF-8 or holds a NUL
+    or other control character."""
+    name = (getattr(upload, "name", "") or "").replace("\\", "/").rsplit("/", 1)[-1]
+    if any(ord(ch) < 32 for ch in name):
+        raise ValidationError(
+            "This file name contains control characters. Rename the file and upload it again.",
+            code="file_name_control",
+        )
+    size = len(name.encode("utf-8", "surrogatepass"))
+    if size > FILE_NAME_MAX_BYTES:
+        raise ValidationError(
+            "This file name is too long (%(size)s bytes; at most %(limit)s, and letters "
+            "with accents count as two). Give the file a shorter name and upload it again.",
+            code="file_name_too_long",
+            params={"size": size, "limit": FILE_NAME_MAX_BYTES},
+        )

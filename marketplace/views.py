@@ -10,7 +10,7 @@ from marketplace.access import ActiveAccountRequiredMixin, SellerRequiredMixin
 from marketplace.exceptions import ApplicationError
 from marketplace.forms import SellerProfileForm, SellerProfileUpdateForm
 from marketplace.health import health_report
-from marketplace.legal import client_ip
+from marketplace.legal import consent_ip
 from marketplace.selectors import (
     seller_profile_for_user,
     site_config_get,
@@ -21,11 +21,27 @@ from marketplace.services import seller_profile_create, seller_profile_update
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Anyone (load balancers, uptime checks). 200 when every dependency is up, else 503."""
+    """Anyone (load balancers, uptime checks): 200 {"status": "up"} when every dependency
+    answers, else 503 {"status": "down"}, within two seconds. Nothing else: no names,
+    hosts or ports, and the session is not read (a cookie costs no query). Staff who
+    ask with `?detail=1` also get each dependency's state and error."""
     ok, checks = health_report()
-    return JsonResponse(
-        {"status": "ok" if ok else "down", "checks": checks}, status=200 if ok else 503
-    )
+    body: dict = {"status": "up" if ok else "down"}
+    if request.GET.get("detail") == "1" and _is_staff(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ok else 503)
+
+
+healthz.reads_no_session = True  # marketplace.observability: no session read for logs
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    from marketplace.degrade import DATABASE_ERRORS
+
+    try:
+        return bool(request.user.is_authenticated and request.user.is_staff)
+    except DATABASE_ERRORS:
+        return False  # the session or user cannot be read: the database is down
 
 
 # Private or per-person pages: nothing there for a search engine. Public pages (home,
@@ -77,7 +93,7 @@ class SellerProfileCreateView(ActiveAccountRequiredMixin, FormView):
         try:
             data = {k: v for k, v in form.cleaned_data.items() if k != "accept_agreement"}
             profile = seller_profile_create(
-                user=self.request.user, ip=client_ip(self.request), **data
+                user=self.request.user, ip=consent_ip(self.request), **data
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
@@ -114,8 +130,9 @@ class SellerProfileUpdateView(ActiveAccountRequiredMixin, SellerRequiredMixin, F
 
 
 def ratelimited(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's answer: a 429 page that says when to try again."""
-    retry_after = 60
+    """django-ratelimit's answer: a 429 page that says when to try again (the limiter
+    may leave `request.retry_after`, in seconds; else a minute)."""
+    retry_after = int(getattr(request, "retry_after", 0) or 60)
     response = render(request, "429.html", {"retry_after": retry_after}, status=429)
     response["Retry-After"] = str(retry_after)
     return response

@@ -13,7 +13,7 @@ from marketplace.forms_account import LegalAcceptForm, ProfileForm
 from marketplace.legal import (
     COOKIES,
     URL_NAMES,
-    client_ip,
+    consent_ip,
     legal_accept,
     legal_document_current,
     legal_pending_for_user,
@@ -79,7 +79,7 @@ class LegalAcceptView(LoginRequiredMixin, View):
             return render(
                 request, self.template_name, {"pending": pending, "form": form}, status=400
             )
-        legal_accept(documents=pending, user=request.user, ip=client_ip(request))
+        legal_accept(documents=pending, user=request.user, ip=consent_ip(request))
         request.session.pop(LEGAL_SESSION_KEY, None)
         messages.success(request, "Thank you. You have accepted the updated documents.")
         return redirect(_safe_next(request))

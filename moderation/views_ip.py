@@ -11,7 +11,7 @@ from django_ratelimit.decorators import ratelimit
 
 from marketplace.access import VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
-from marketplace.legal import client_ip
+from marketplace.legal import consent_ip
 from moderation.ip import counter_notice_submit, ip_notice_submit, ip_takedown_entry_for_seller
 
 
@@ -73,7 +73,7 @@ class IPNoticeView(View):
                 ip_notice_submit(
                     **form.cleaned_data,
                     reporter=request.user if request.user.is_authenticated else None,
-                    ip=client_ip(request),
+                    ip=consent_ip(request),
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)

@@ -60,6 +60,9 @@ class Order(models.Model):
         help_text="Empty for a guest order until an account verifies the same email.",
     )
     email = models.EmailField()
+    # The client IP that started the checkout (marketplace.http.client_ip): caps how many
+    # unpaid checkouts, each holding stock, one address may keep open (CHECKOUT_OPEN_MAX).
+    checkout_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
     access_token = models.CharField(max_length=64, unique=True, default=new_access_token)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     currency = models.CharField(max_length=3)

@@ -7,8 +7,10 @@ transaction and scheduling side effects with `on_commit`.
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.db.models import F
@@ -121,6 +123,30 @@ def _check_buyable(product: Product, *, user: User) -> None:
 # ------------------------------------------------------------------------------
 # Checkout
 # ------------------------------------------------------------------------------
+def order_open_checkouts_check(
+    *, buyer: User | None, client_ip: str = "", session_order_ids: Iterable[int] = ()
+) -> None:
+    """Refuse a new checkout while this buyer account, this browser session or this IP
+    already has CHECKOUT_OPEN_MAX unpaid ones (each holds stock until it expires,
+    CHECKOUT_SESSION_MINUTES), so nobody can reserve a shop's stock away."""
+    limit = settings.CHECKOUT_OPEN_MAX
+    pending = Order.objects.filter(status=Order.Status.PENDING)
+    scopes = []
+    if buyer is not None:
+        scopes.append(pending.filter(buyer=buyer))
+    ids = [int(pk) for pk in session_order_ids]
+    if ids:
+        scopes.append(pending.filter(pk__in=ids))
+    if client_ip:
+        scopes.append(pending.filter(checkout_ip=client_ip))
+    if any(scope.count() >= limit for scope in scopes):
+        raise ApplicationError(
+            f"You already have {limit} checkouts waiting for payment. Finish or cancel "
+            f"one of them, or wait {settings.CHECKOUT_SESSION_MINUTES} minutes until "
+            "they expire, before starting another."
+        )
+
+
 @transaction.atomic
 def order_create_from_cart(
     *,
@@ -130,6 +156,8 @@ def order_create_from_cart(
     ship_to_country: str = "",
     terms_accepted: bool = False,
     consent_ip: str | None = None,
+    client_ip: str = "",
+    session_order_ids: Iterable[int] = (),
 ) -> Order:
     """Turn a cart into a PENDING order with every money snapshot, in one transaction.
 
@@ -145,6 +173,9 @@ def order_create_from_cart(
     """
     if not cart:
         raise ApplicationError("Your cart is empty.")
+    order_open_checkouts_check(
+        buyer=buyer, client_ip=client_ip, session_order_ids=session_order_ids
+    )
     user = buyer if buyer is not None else AnonymousUser()
     ids = sorted(int(pk) for pk in cart)
     products = {
@@ -217,6 +248,7 @@ def order_create_from_cart(
     order = Order.objects.create(
         buyer=buyer,
         email=email.strip().lower(),
+        checkout_ip=client_ip or None,
         currency=currencies.pop(),
         fee_bps=fee_bps,
         fee_fixed_cents=fee_fixed,

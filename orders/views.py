@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
 from django.views import View
 
 from catalog import hooks as catalog_hooks
@@ -10,7 +11,8 @@ from catalog.favorites import product_get_saveable
 from catalog.models import Product
 from marketplace.access import SellerRequiredMixin, VerifiedEmailRequiredMixin
 from marketplace.exceptions import ApplicationError
-from marketplace.http import safe_next_url
+from marketplace.http import client_ip, safe_next_url
+from marketplace.ratelimits import rate_limit
 from orders import services
 from orders.forms import CartAddForm, CartUpdateForm, ShipForm, ShipToForm
 from orders.hooks import order_line_grants_download, order_line_refund_open
@@ -41,6 +43,7 @@ def _cart(request: HttpRequest) -> dict:
 class CartAddView(View):
     """Anyone (guests too). POST only: add a listing to the session cart."""
 
+    @method_decorator(rate_limit(group="cart-add", rates=("CART_ADD_RATE", "CART_ADD_RATE_IP")))
     def post(self, request: HttpRequest) -> HttpResponse:
         form = CartAddForm(request.POST)
         if not form.is_valid():
@@ -72,6 +75,8 @@ class CartAddView(View):
             kind=catalog_hooks.ADD_TO_CART,
             user=request.user,
             session_key=request.session.session_key or "",
+            client_ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
         )
         messages.success(request, f"“{product.title}” is in your cart.")
         return redirect(back)
@@ -308,6 +313,7 @@ class WishlistMoveToCartView(VerifiedEmailRequiredMixin, View):
             kind=catalog_hooks.ADD_TO_CART,
             user=request.user,
             session_key=request.session.session_key or "",
+            client_ip=client_ip(request),
         )
         messages.success(request, f"“{product.title}” moved to your cart.")
         return redirect(back)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +41,15 @@ class CheckoutRedirect:
 
 def checkout_key(order_id: int) -> str:
     return f"checkout-order-{order_id}"
+
+
+def checkout_expires_at(order: Order) -> int:
+    """When the order's Checkout Session expires (unix time): CHECKOUT_SESSION_MINUTES
+    after the order was made (Stripe refuses less than 30 minutes from now, hence the
+    floor and the minute of slack). Derived from the order, so a retried create sends
+    the same value under the same idempotency key."""
+    minutes = max(30, settings.CHECKOUT_SESSION_MINUTES)
+    return int((order.created_at + timedelta(minutes=minutes, seconds=60)).timestamp())
 
 
 def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> CheckoutRedirect:
@@ -83,6 +93,8 @@ def checkout_start(*, order: Order, success_url: str, cancel_url: str) -> Checko
             success_url=success_url,
             cancel_url=cancel_url,
             idempotency_key=stripe_key(checkout_key(order.pk)),
+            # A short hold: an unpaid checkout gives its stock back after this long.
+            expires_at=checkout_expires_at(order),
             # Printed items: collect an address, only in the country shipping was priced for.
             ship_to_country=order.ship_to_country,
         )
@@ -218,9 +230,15 @@ def order_late_payment_refund_open(
 # ------------------------------------------------------------------------------
 # The sweep of abandoned checkouts
 # ------------------------------------------------------------------------------
-# Stripe expires a Checkout Session within 24 hours on its own; a PENDING order past
-# this age has lost its expiry webhook or never got a session.
-ABANDONED_AFTER = timedelta(hours=48)
+# Every Checkout Session we create expires after settings.CHECKOUT_SESSION_MINUTES
+# (30 by default, Stripe's minimum), and its expiry releases the order's stock. A
+# PENDING order this much older than that has lost its expiry webhook or never got a
+# session: the sweep (every 10 minutes) asks Stripe and acts.
+ABANDONED_GRACE = timedelta(minutes=15)
+
+
+def abandoned_after() -> timedelta:
+    return timedelta(minutes=settings.CHECKOUT_SESSION_MINUTES) + ABANDONED_GRACE
 
 
 @dataclass
@@ -236,7 +254,7 @@ class SweepSummary:
 
 
 def checkout_sweep_abandoned(*, limit: int = 500) -> SweepSummary:
-    """PENDING orders older than ABANDONED_AFTER: ask Stripe first, then act.
+    """PENDING orders older than `abandoned_after()`: ask Stripe first, then act.
 
     The session is expired through the gateway; only when Stripe confirms it can no
     longer be paid does the order expire (and its stock come back). A session that
@@ -244,7 +262,7 @@ def checkout_sweep_abandoned(*, limit: int = 500) -> SweepSummary:
     settling (a bank debit) is left PENDING; a gateway error leaves the order for the
     next run. An order that never got a session expires at once. Idempotent.
     """
-    cutoff = timezone.now() - ABANDONED_AFTER
+    cutoff = timezone.now() - abandoned_after()
     rows = list(
         Order.objects.filter(status=Order.Status.PENDING, created_at__lt=cutoff)
         .order_by("created_at")

@@ -149,8 +149,8 @@ def payment_refunds_retry_due_task() -> int:
 
 @shared_task(acks_late=True)
 def checkout_sweep_abandoned_task() -> dict:
-    """Beat, hourly: checkouts pending past 48 hours — ask Stripe, then expire or
-    confirm. Same as `manage.py expire_abandoned_orders`."""
+    """Beat, every 10 minutes: checkouts pending past their session's life — ask
+    Stripe, then expire or confirm. Same as `manage.py expire_abandoned_orders`."""
     from payments.checkout import checkout_sweep_abandoned
 
     summary = checkout_sweep_abandoned()

@@ -11,12 +11,14 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
 from marketplace.access import SellerRequiredMixin, StaffRequiredMixin
 from marketplace.exceptions import ApplicationError
-from marketplace.legal import client_ip
+from marketplace.http import client_ip
+from marketplace.ratelimits import rate_limit
 from orders.emails import order_buyer_url
 from orders.forms import CheckoutForm
 from orders.models import Order
@@ -430,6 +432,7 @@ class CheckoutView(View):
             return redirect("orders:cart")
         return render(request, "orders/checkout.html", {"cart": cart, "form": self._form(request)})
 
+    @method_decorator(rate_limit(group="checkout", rates=("CHECKOUT_RATE", "CHECKOUT_RATE_IP")))
     def post(self, request: HttpRequest) -> HttpResponse:
         form = self._form(request, request.POST)
         ship_to = ship_to_for(request)
@@ -444,7 +447,9 @@ class CheckoutView(View):
                 email=form.cleaned_data["email"],
                 ship_to_country=ship_to if cart.has_printed else "",
                 terms_accepted=buyer is None and form.cleaned_data.get("accept_terms", False),
-                consent_ip=client_ip(request),
+                consent_ip=client_ip(request) or None,
+                client_ip=client_ip(request),
+                session_order_ids=request.session.get(SESSION_CHECKOUTS_KEY, {}).keys(),
             )
             done = request.build_absolute_uri(order_buyer_url(order))
             result = checkout_start(

@@ -26,6 +26,50 @@ from tests.mesh_files import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _every_triangle(request, settings):
+    # These tests check the readers' geometry triangle by triangle; the thinning rule
+    # (at most one triangle in MESH_PREVIEW_MIN_STRIDE) has its own tests, marked.
+    if "thinning" not in request.keywords:
+        settings.MESH_PREVIEW_MIN_STRIDE = 1
+
+
+def uv_sphere(rings: int = 24, segments: int = 48, radius: float = 40.0) -> list[tuple]:
+    """A closed (watertight) sphere: every edge is shared by exactly two triangles."""
+
+    def point(ring, seg):
+        theta, phi = math.pi * ring / rings, 2 * math.pi * (seg % segments) / segments
+        return (
+            radius * math.sin(theta) * math.cos(phi),
+            radius * math.sin(theta) * math.sin(phi),
+            radius * math.cos(theta),
+        )
+
+    triangles = []
+    for ring in range(rings):
+        for seg in range(segments):
+            a, b = point(ring, seg), point(ring, seg + 1)
+            c, d = point(ring + 1, seg), point(ring + 1, seg + 1)
+            if ring > 0:
+                triangles.append((*a, *c, *b))
+            if ring < rings - 1:
+                triangles.append((*b, *c, *d))
+    return triangles
+
+
+def open_edge_share(records) -> float:
+    """Share of a mesh's edges used by one triangle only (0 for a printable, closed one)."""
+    from collections import Counter
+
+    edges = Counter()
+    for record in records:
+        c = corners(record)
+        points = [tuple(round(v, 4) for v in c[i : i + 3]) for i in (0, 3, 6)]
+        for i in range(3):
+            edges[frozenset((points[i], points[(i + 1) % 3]))] += 1
+    return sum(1 for n in edges.values() if n == 1) / len(edges)
+
+
 def preview(content: bytes, kind: str) -> tuple[bytes, list[tuple[float, ...]]]:
     return parse_binary_stl(mesh_preview_from_file(io.BytesIO(content), kind=kind))
 
@@ -417,3 +461,25 @@ def test_non_finite_binary_triangles_are_dropped():
 
     # then
     assert len(records) == 2
+
+
+@pytest.mark.thinning
+def test_the_preview_of_a_closed_model_is_open_everywhere_and_keeps_half_at_most():
+    # given a closed model well under the triangle cap (a small print)
+    sphere = uv_sphere()
+    _, original = parse_binary_stl(binary_stl(triangle_list=sphere))
+    assert open_edge_share(original) == 0
+    # when it is previewed
+    _, records = preview(binary_stl(triangle_list=sphere), "stl")
+    # then at most half of its triangles are there and most edges are open: a slicer
+    # sees a shell full of holes, not a printable copy
+    assert len(records) <= math.ceil(len(sphere) / 2)
+    assert open_edge_share(records) >= 0.5
+
+
+@pytest.mark.thinning
+def test_the_minimum_stride_comes_from_the_setting(settings):
+    settings.MESH_PREVIEW_MIN_STRIDE = 4
+    sphere = uv_sphere()
+    _, records = preview(binary_stl(triangle_list=sphere), "stl")
+    assert len(records) == math.ceil(len(sphere) / 4)

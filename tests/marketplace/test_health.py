@@ -9,13 +9,26 @@ pytestmark = pytest.mark.django_db
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
-def test_healthz_is_up_when_every_dependency_answers(client, settings):
+@pytest.fixture
+def staff_client(client, django_user_model):
+    staff = django_user_model.objects.create_user(
+        email="ops@example.com", password="pw-123456789", is_staff=True
+    )
+    client.force_login(staff)
+    return client
+
+
+DETAIL = "/healthz?detail=1"
+
+
+def test_healthz_is_up_when_every_dependency_answers(staff_client, settings):
+    client = staff_client
     # when
-    response = client.get("/healthz")
+    response = client.get(DETAIL)
     # then
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "up"
     assert {"database", "cache", "storage"} <= set(body["checks"])
     assert all(check["ok"] for check in body["checks"].values())
     # the broker is probed only when tasks go through one (REDIS_URL set)
@@ -23,7 +36,8 @@ def test_healthz_is_up_when_every_dependency_answers(client, settings):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_healthz_is_down_when_the_cache_is_stopped(client):
+def test_healthz_is_down_when_the_cache_is_stopped(staff_client):
+    client = staff_client
     # given a cache server that does not answer
     dead_cache = {
         "default": {
@@ -33,7 +47,7 @@ def test_healthz_is_down_when_the_cache_is_stopped(client):
         }
     }
     with override_settings(CACHES=dead_cache):
-        response = client.get("/healthz")
+        response = client.get(DETAIL)
     # then
     assert response.status_code == 503
     body = response.json()
@@ -43,13 +57,14 @@ def test_healthz_is_down_when_the_cache_is_stopped(client):
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_healthz_is_down_when_the_broker_is_stopped(client, settings):
+def test_healthz_is_down_when_the_broker_is_stopped(staff_client, settings):
+    client = staff_client
     # given tasks that go through a broker that does not answer
     settings.CELERY_TASK_ALWAYS_EAGER = False
     previous = celery_app.conf.broker_url
     celery_app.conf.broker_url = DEAD_REDIS
     try:
-        response = client.get("/healthz")
+        response = client.get(DETAIL)
     finally:
         celery_app.conf.broker_url = previous
     # then
@@ -59,7 +74,10 @@ def test_healthz_is_down_when_the_broker_is_stopped(client, settings):
     assert body["checks"]["database"]["ok"] is True
 
 
-def test_healthz_is_down_when_the_private_storage_cannot_be_written(client, settings, tmp_path):
+def test_healthz_is_down_when_the_private_storage_cannot_be_written(
+    staff_client, settings, tmp_path
+):
+    client = staff_client
     # given a private storage "folder" that is really a file
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
@@ -70,7 +88,7 @@ def test_healthz_is_down_when_the_private_storage_cannot_be_written(client, sett
     }
     settings.STORAGES = storages
     # when
-    response = client.get("/healthz")
+    response = client.get(DETAIL)
     # then
     assert response.status_code == 503
     assert response.json()["checks"]["storage"]["ok"] is False

@@ -118,7 +118,7 @@ def test_service_variables_switch_to_the_production_shape(tmp_path):
     # then each one is used
     assert s["db_engine"] == "django.db.backends.postgresql"
     assert s["db_host"] == "db.internal"
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "marketplace.cache.ResilientRedisCache"
     assert s["cache_location"] == "redis://cache.internal:6379/0"
     assert s["eager"] is False
     assert s["broker"] == "redis://cache.internal:6379/0"

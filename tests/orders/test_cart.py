@@ -144,7 +144,7 @@ def test_adding_records_an_add_to_cart_event_for_the_guest_session(client):
     from analytics.models import ProductEngagementEvent
 
     product = ProductFactory(status="PUBLISHED", complete=True, seller_ready=True)
-    client.post(ADD, {"product_id": product.pk})
+    client.post(ADD, {"product_id": product.pk}, HTTP_USER_AGENT="Mozilla/5.0 (X11)")
     event = ProductEngagementEvent.objects.get()
     assert (event.product_id, event.kind, event.user) == (product.pk, "ADD_TO_CART", None)
     assert event.session_key == client.session.session_key != ""

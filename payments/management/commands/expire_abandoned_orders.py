@@ -1,13 +1,14 @@
 from django.core.management.base import BaseCommand
 
-from payments.checkout import ABANDONED_AFTER, checkout_sweep_abandoned
+from payments.checkout import checkout_sweep_abandoned
 
 
 class Command(BaseCommand):
     help = (
-        f"Checkouts pending longer than {ABANDONED_AFTER}: expire their Stripe session "
-        "first, then expire the order (stock comes back), or confirm a payment Stripe "
-        "took. Safe to run any time; also on beat hourly."
+        "Checkouts pending past their session's life (CHECKOUT_SESSION_MINUTES) plus 15 "
+        "minutes: expire their Stripe session first, then expire the order (stock comes "
+        "back), or confirm a payment Stripe took. Safe to run any time; also on beat "
+        "every 10 minutes."
     )
 
     def handle(self, *args, **options):
