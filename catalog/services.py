@@ -275,12 +275,16 @@ def product_publish(*, product: Product) -> Product:
 
 
 @transaction.atomic
-def product_take_down(*, product: Product, reason: str, staff: User | None = None) -> Product:
+def product_take_down(
+    *, product: Product, reason: str, staff: User | None = None, audited: bool = True
+) -> Product:
     """Staff hide a listing from everyone but its seller and staff, whatever its status,
     with the reason its seller reads on the listing. Taking down a listing that is
     already down only updates the reason (its `taken_down_at` stays the first one).
     Audited (`marketplace.audit.staff_action`, actor `staff`); the seller receives the
-    statement of reasons and may appeal once."""
+    statement of reasons and may appeal once. `audited=False`: the caller records its own,
+    more specific decision in the same transaction (an IP takedown), so the seller gets
+    one statement, not two."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise ApplicationError("Give a reason: the seller reads it on their listing.")
@@ -294,6 +298,8 @@ def product_take_down(*, product: Product, reason: str, staff: User | None = Non
         product.taken_down_at = timezone.now()
     product.takedown_reason = reason
     product.save(update_fields=["is_taken_down", "taken_down_at", "takedown_reason", "updated_at"])
+    if not audited:
+        return product
     staff_action(
         actor=staff,
         action="listing.take_down",

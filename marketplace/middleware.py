@@ -36,9 +36,10 @@ class LegalConsentMiddleware:
         user = getattr(request, "user", None)
         if (
             request.method == "GET"
+            # the path first: an exempt request (e.g. /healthz) never loads the session
+            and not request.path.startswith(self.exempt)
             and user is not None
             and user.is_authenticated
-            and not request.path.startswith(self.exempt)
             and self._pending(request)
         ):
             query = urlencode({"next": request.get_full_path()})

@@ -43,6 +43,15 @@ EMAIL_KINDS: dict[str, EmailKind] = {
     "account/email/account_already_exists": EmailKind("Sign-up with an existing address", False),
     # Moderation: statements of reasons, always sent
     "moderation/emails/decision": EmailKind("Decisions by our moderators about you", False),
+    "moderation/emails/ip_notice_received": EmailKind(
+        "Receipts for intellectual-property notices you sent", False
+    ),
+    "moderation/emails/ip_counter_notice": EmailKind(
+        "Counter-notices to your intellectual-property notices", False
+    ),
+    # Accounts
+    "marketplace/emails/welcome": EmailKind("Welcome to the marketplace", False),
+    "accounts/emails/data_export_ready": EmailKind("Your data export is ready", False),
     # Optional: the user chooses
     "catalog/emails/review_request": EmailKind("Requests to review what you bought", True),
     "messaging/emails/question_new": EmailKind("New questions about your listings", True),

@@ -146,7 +146,12 @@ def ip_takedown(*, report: Report, actor: User, reason: str) -> StaffActionLog:
         if product is None:
             raise ApplicationError("The listing no longer exists.")
         before = {"is_taken_down": product.is_taken_down}
-        product_take_down(product=product, reason=f"Intellectual-property notice: {reason}"[:500])
+        product_take_down(
+            product=product,
+            reason=f"Intellectual-property notice: {reason}"[:500],
+            staff=actor,
+            audited=False,  # the IP decision below is the one statement the seller gets
+        )
         report.status = Report.Status.ACTIONED
         report.resolved_at = timezone.now()
         report.resolved_by = actor

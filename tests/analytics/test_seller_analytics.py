@@ -183,8 +183,9 @@ def test_a_card_click_is_recorded_once_per_visitor_with_its_search_and_never_for
     with django_capture_on_commit_callbacks(execute=True):
         seller_client.get(url, {"src": "home"}, headers=BROWSER)
     assert clicks.count() == 1
-    # another visitor from the home page is
-    other = client.__class__()
+    # another visitor (another address: a guest is told apart by their client IP) from the
+    # home page is
+    other = client.__class__(REMOTE_ADDR="203.0.113.9")
     with django_capture_on_commit_callbacks(execute=True):
         other.get(url, {"src": "home", "q": "ignored"}, headers=BROWSER)
     assert sorted(clicks.values_list("source", "query")) == [

@@ -254,7 +254,9 @@ def test_a_checkout_cut_off_by_the_database_leaves_no_order(client, monkeypatch)
 
     monkeypatch.setattr("orders.models.OrderItem.objects.create", lose_the_database)
     # when
-    response = client.post(reverse("payments:checkout"), {"email": "guest@example.com"})
+    response = client.post(
+        reverse("payments:checkout"), {"email": "guest@example.com", "accept_terms": "on"}
+    )
     # then: a 503 page and nothing half-written
     assert response.status_code == 503
     assert Order.objects.count() == 0

@@ -328,7 +328,8 @@ def test_the_welcome_email_is_sent_once_after_verification(
 
     from marketplace.hooks import email_confirmed
 
-    _signup(client, accept_terms="on")
+    with django_capture_on_commit_callbacks(execute=True):  # emails go after commit
+        _signup(client, accept_terms="on")
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", mail.outbox[-1].body)[1]
     with django_capture_on_commit_callbacks(execute=True):
         client.post(link)

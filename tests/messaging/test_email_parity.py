@@ -178,6 +178,49 @@ def _decision(world: World):
     return subject
 
 
+def _export(world: World) -> None:
+    from accounts.export import data_export_build, data_export_request
+
+    data_export_build(export_id=data_export_request(user=world.buyer).pk)
+
+
+def _welcome(world: World) -> None:
+    from accounts.welcome import welcome_email_on_confirm
+
+    welcome_email_on_confirm(user=world.buyer, email=world.buyer.email)
+
+
+def _ip_notice(world: World):
+    """A registered rights holder (the buyer) reports the file listing."""
+    from moderation.ip import ip_notice_submit
+
+    return ip_notice_submit(
+        listing_url=world.file.get_absolute_url(),
+        claimant_name="Ada Rights",
+        claimant_email=world.buyer.email,
+        work_description="My original planter design",
+        signature="Ada Rights",
+        sworn_statement=True,
+        reporter=world.buyer,
+    )
+
+
+def _ip_counter(world: World) -> None:
+    from moderation.ip import counter_notice_submit, ip_takedown
+
+    notice = _ip_notice(world)
+    entry = ip_takedown(report=notice.report, actor=world.staff, reason="Copied design")  # type: ignore[attr-defined]
+    counter_notice_submit(
+        entry=entry,
+        seller=world.file.seller,
+        explanation="I designed it myself in 2024.",
+        full_name="Sam Seller",
+        address="1 Main St",
+        signature="Sam Seller",
+        good_faith_statement=True,
+    )
+
+
 def _then(action: Callable[[World], None], who: Callable[[World], object]):
     def drive(world: World):
         action(world)
@@ -226,7 +269,12 @@ DRIVERS: dict[str, Callable[[World], object]] = {
     "account/email/account_already_exists": _then(
         lambda w: w.client.post(
             reverse("account_signup"),
-            {"email": w.buyer.email, "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": w.buyer.email,
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         ),
         _buyer,
     ),
@@ -235,6 +283,10 @@ DRIVERS: dict[str, Callable[[World], object]] = {
     "messaging/emails/question_answered": _then(_answer, _buyer),
     "messaging/emails/message_new": _then(_message, lambda w: w.file.seller),
     "moderation/emails/decision": _decision,
+    "accounts/emails/data_export_ready": _then(_export, _buyer),
+    "marketplace/emails/welcome": _then(_welcome, _buyer),
+    "moderation/emails/ip_notice_received": _then(_ip_notice, _buyer),
+    "moderation/emails/ip_counter_notice": _then(_ip_counter, _buyer),
 }
 
 
@@ -295,7 +347,12 @@ def test_exempt_account_emails_are_sent_without_a_notification(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("account_signup"),
-            {"email": "new@example.com", "password1": PASSWORD, "password2": PASSWORD},
+            {
+                "email": "new@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_terms": "on",
+            },
         )
         client.post(reverse("account_reset_password"), {"email": "nobody@example.com"})
     signup = EmailLog.objects.get(template="account/email/email_confirmation_signup")

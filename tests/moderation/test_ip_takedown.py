@@ -143,7 +143,7 @@ def test_staff_take_down_then_the_seller_counter_notices(
     assert report.status == Report.Status.ACTIONED and report.resolved_by == staff
     entry = StaffActionLog.objects.get(action="listing.ip_take_down")
     assert (entry.actor, entry.subject_user) == (staff, seller)
-    note = Notification.objects.get(user=seller, kind="moderation_decision")
+    note = Notification.objects.get(user=seller, kind="moderation/emails/decision")
     assert note.url == reverse("moderation:statement", args=[entry.pk])
 
     # when the seller reads the statement, it explains the counter-notice
