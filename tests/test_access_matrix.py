@@ -23,7 +23,6 @@ an empty form shows. Nothing may ever answer 500. Every request runs in a savepo
 rolled back afterwards, so one role's POST cannot change what the next role sees.
 """
 
-import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,12 +30,11 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from config.urls import ADMIN_URL
 from orders.models import Order
-from tests.world import ROLES, build_world, client_for
+from tests.world import ROLES, build_world, client_for, request_in_savepoint
 
 pytestmark = pytest.mark.django_db
 
@@ -536,18 +534,6 @@ def _matches(answer, response) -> bool:
     return status == answer
 
 
-def _request(client, method: str, url: str):
-    # A savepoint per request: one role's POST (publish, delete...) cannot change what
-    # the next role sees.
-    # The client's cookies go back too (a logout would otherwise sign the role out).
-    cookies = copy.deepcopy(client.cookies)
-    with transaction.atomic():
-        response = getattr(client, method)(url)
-        transaction.set_rollback(True)
-    client.cookies = cookies
-    return response
-
-
 def _describe(response) -> str:
     where = response.get("Location", "")
     return f"{response.status_code}{' → ' + where if where else ''}"
@@ -582,7 +568,7 @@ def _check(patterns: list[Pattern], world, route_for) -> list[str]:
             for role in ROLES:
                 answer = overrides.get(role, answers[role])
                 url = _url(pattern, route, world, role)
-                response = _request(clients[role], method, url)
+                response = request_in_savepoint(clients[role], method, url)
                 if answer == REFUSED and pattern.key in SUSPENSION_NOT_ENFORCED_YET:
                     if response.status_code == REFUSED:
                         wrong.append(
@@ -680,7 +666,7 @@ def test_every_admin_page_is_staff_only(world):
         url = reverse(pattern.name, kwargs=_admin_kwargs(pattern))
         answers = ADMIN_EXCEPTIONS.get(pattern.key, STAFF_ADMIN.get)
         for role, client in clients.items():
-            response = _request(client, "get", url)
+            response = request_in_savepoint(client, "get", url)
             # then staff get the page, anyone else the admin's login; never a 500
             if response.status_code >= 500 or not _matches(answers[role], response):
                 wrong.append(

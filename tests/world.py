@@ -6,8 +6,10 @@ Built through the real services where money is involved (an order paid through t
 simulator and the webhook), so ledger rows, transfers and tokens exist as in life.
 """
 
+import copy
 from types import SimpleNamespace
 
+from django.db import transaction
 from django.test import Client
 
 from catalog.reviews import review_reply_upsert, review_upsert
@@ -156,6 +158,18 @@ def build_world(capture) -> SimpleNamespace:
         decision=decision,
         shipping_profile=printed.shipping_profile,
     )
+
+
+def request_in_savepoint(client: Client, method: str, url: str, **kwargs):
+    """One request whose database writes are rolled back afterwards, and the client's
+    cookies with them (a logout would otherwise sign the role out): the next request
+    sees the same world."""
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        response = getattr(client, method)(url, **kwargs)
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    return response
 
 
 def log_in_staff(client: Client, user) -> Client:
