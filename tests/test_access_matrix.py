@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from config.urls import ADMIN_URL
@@ -642,6 +643,10 @@ def _admin_kwargs(pattern: Pattern) -> dict:
         (m for prefix, m in suffix_model.items() if (pattern.name or "").startswith(prefix + "_")),
         None,
     )
+    if pattern.name == "admin:auth_user_password_change":
+        model = get_user_model()
+    if pattern.name == "admin:view_on_site":
+        model = Order
     first = model._default_manager.order_by("pk").first() if model else None
     for param in pattern.params:
         if param == "app_label":
@@ -650,7 +655,6 @@ def _admin_kwargs(pattern: Pattern) -> dict:
             kwargs[param] = str(first.pk) if first else "1"
         elif param == "content_type_id":
             kwargs[param] = str(ContentType.objects.get_for_model(Order).pk)
-            kwargs["object_id"] = str(Order.objects.order_by("pk").first().pk)
     return kwargs
 
 
