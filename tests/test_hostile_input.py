@@ -143,7 +143,6 @@ def _poison(world, text: str) -> None:
         for f in ("ship_name", "ship_line1", "ship_line2", "ship_city", "ship_region", "ship_phone")
     }
     Order.objects.filter(pk__in=[world.order.pk, world.guest_order.pk]).update(**address)
-    world.line.carrier = ""
     type(world.line).objects.filter(pk=world.line.pk).update(tracking_number=text[:100])
     world.staff.is_superuser = True
     world.staff.save(update_fields=["is_superuser"])
