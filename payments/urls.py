@@ -32,17 +32,17 @@ urlpatterns = [
     ),
     # Local payment simulator (404 whenever STRIPE_SECRET_KEY is set)
     path(
-        "payments/simulator/checkout/<str:session_id>/",
+        "payments/simulator/checkout/<stripe_id:session_id>/",
         views.SimulatorCheckoutView.as_view(),
         name="simulator-checkout",
     ),
     path(
-        "payments/simulator/onboarding/<str:account_id>/",
+        "payments/simulator/onboarding/<stripe_id:account_id>/",
         views.SimulatorOnboardingView.as_view(),
         name="simulator-onboarding",
     ),
     path(
-        "payments/simulator/dashboard/<str:account_id>/",
+        "payments/simulator/dashboard/<stripe_id:account_id>/",
         views.SimulatorDashboardView.as_view(),
         name="simulator-dashboard",
     ),
