@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.admin_audit import AuditedAdminMixin
-from marketplace.admin_display import admin_money
+from marketplace.admin_display import ReadOnlyAdmin, admin_money
 from marketplace.legal import legal_cache_clear
 from marketplace.models import LegalAcceptance, LegalDocument, SellerProfile, SiteConfig, User
 from marketplace.selectors import site_config_get
@@ -161,19 +161,10 @@ class LegalDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegalAcceptance)
-class LegalAcceptanceAdmin(admin.ModelAdmin):
+class LegalAcceptanceAdmin(ReadOnlyAdmin):
     """Proof of consent: read-only."""
 
     list_display = ["document", "user", "order_id", "accepted_at", "ip"]
     list_filter = ["document__kind"]
     search_fields = ["user__email", "order_id"]
     list_select_related = ["document", "user"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

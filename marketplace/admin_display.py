@@ -31,3 +31,17 @@ def admin_percent(field: str, label: str):
         return "—" if bps is None else format_bps(bps)
 
     return show
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (logs, ledgers, proofs of consent): staff read them
+    in the admin, never add, edit or delete them there."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

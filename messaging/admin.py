@@ -1,21 +1,9 @@
 from django.contrib import admin, messages
 
+from marketplace.admin_display import ReadOnlyAdmin
 from marketplace.exceptions import ApplicationError
 from messaging.models import EmailLog, Notification, NotificationPreference
 from messaging.services import email_retry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services: staff read them, never edit them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(EmailLog)

@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 
 from catalog.models import Review
 from marketplace.admin import UserAdmin
+from marketplace.admin_display import ReadOnlyAdmin
 from marketplace.exceptions import ApplicationError
 from moderation.kinds import KINDS
 from moderation.models import Report, StaffActionLog, Suspension
@@ -193,7 +194,7 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffActionLog)
-class StaffActionLogAdmin(admin.ModelAdmin):
+class StaffActionLogAdmin(ReadOnlyAdmin):
     """The audit trail, read-only (rows are append-only)."""
 
     list_display = ("created_at", "actor", "action", "target_type", "target_id", "subject_user")
@@ -202,18 +203,9 @@ class StaffActionLogAdmin(admin.ModelAdmin):
     list_select_related = ("actor", "subject_user")
     readonly_fields = [f.name for f in StaffActionLog._meta.fields]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Suspension)
-class SuspensionAdmin(admin.ModelAdmin):
+class SuspensionAdmin(ReadOnlyAdmin):
     """Read-only: suspend and lift through the user list's actions or /staff/suspensions/."""
 
     list_display = ("user", "starts_at", "ends_at", "lifted_at", "created_by", "lifted_by")
@@ -221,15 +213,6 @@ class SuspensionAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "reason")
     list_select_related = ("user", "created_by", "lifted_by")
     readonly_fields = [f.name for f in Suspension._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 User = get_user_model()

@@ -6,6 +6,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from marketplace.admin_display import ReadOnlyAdmin
 from marketplace.templatetags.money import format_money
 from payments.models import (
     PaymentRefund,
@@ -18,17 +19,6 @@ from payments.models import (
 
 # Imported for its models (the simulator's "Stripe side"), registered below.
 from payments.simulator import SimulatedAccount, SimulatedCheckoutSession
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(StripeEvent)
