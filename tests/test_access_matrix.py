@@ -45,6 +45,7 @@ ADMIN_PREFIX = ADMIN_URL
 REFUSED = 403
 
 SIGNED_IN = ("buyer", "other_buyer", "seller", "other_seller", "staff", "suspended")
+NOT_STAFF = ("buyer", "other_buyer", "seller", "other_seller", "suspended")
 SELLERS = ("seller", "other_seller", "suspended")  # the three people with a shop
 GATE = {"anonymous": LOGIN, "guest": LOGIN}  # signed-in only: visitors go to log in
 NOT_SELLERS = {"buyer": SHOP, "other_buyer": SHOP, "staff": SHOP}  # sent to open a shop
@@ -97,20 +98,23 @@ VERIFIED_FORM = _policy("VERIFIED_FORM", get=_roles(200), post=_roles(ACTS), **G
 # Verified, POST only (favorite, wishlist, report). Saving things for later is not
 # posting: a suspended user may still do it.
 VERIFIED_POST = _policy("VERIFIED_POST", get=_roles(405), post=_roles(ACTS), **GATE)
-# Reporting is posting: a suspended user is refused.
-REPORT_POST = _policy("REPORT_POST", get=_roles(405), post=_roles(ACTS, suspended=REFUSED), **GATE)
+# Reporting is posting: a suspended user is refused (whatever the method).
+REPORT_POST = _policy("REPORT_POST", get=_roles(405), post=_roles(ACTS), **GATE, suspended=REFUSED)
 # The review form: the product's buyer writes; anyone else signed in reads why not.
 REVIEWER = _policy("REVIEWER", get=_roles(403, buyer=200), post=_roles(403, buyer=ACTS), **GATE)
 # The author's own content, POST only: anyone else's is a 404.
 AUTHOR_POST = _policy("AUTHOR_POST", get=_roles(405), post=_roles(404, buyer=ACTS), **GATE)
 # Verified and has a shop: the seller's workspace. Non-sellers are sent to open a shop.
+# A suspended seller reads their lists; every form that sells (opening it included) is
+# the suspension page (ActiveAccountRequiredMixin, first in the bases).
 SELLER = _policy("SELLER", get=_roles(200), post=_roles(405), **GATE, **NOT_SELLERS)
 SELLER_FORM = _policy(
     "SELLER_FORM",
     get=_roles(200),
-    post=_roles(ACTS, suspended=REFUSED),
+    post=_roles(ACTS),
     **GATE,
     **NOT_SELLERS,
+    suspended=REFUSED,
 )
 # Payout set-up: a suspended seller may still be paid what they are owed.
 SELLER_PAYOUT_POST = _policy(
@@ -143,20 +147,23 @@ OWNER_SELLER_POST = _policy(
     **NOT_SELLERS,
 )
 # A listing (its kwargs give the suspended seller their own draft): the owner edits;
-# a suspended owner reads it and changes nothing.
+# a suspended owner gets the suspension page (before the method is looked at) and
+# changes nothing; they see the draft in their listings (SELLER).
 LISTING_OWNER_FORM = _policy(
     "LISTING_OWNER_FORM",
-    get=_roles(404, seller=200, suspended=200),
-    post=_roles(404, seller=ACTS, suspended=REFUSED),
+    get=_roles(404, seller=200),
+    post=_roles(404, seller=ACTS),
     **GATE,
     **NOT_SELLERS,
+    suspended=REFUSED,
 )
 LISTING_OWNER_POST = _policy(
     "LISTING_OWNER_POST",
     get=_roles(405),
-    post=_roles(404, seller=ACTS, suspended=REFUSED),
+    post=_roles(404, seller=ACTS),
     **GATE,
     **NOT_SELLERS,
+    suspended=REFUSED,
 )
 # The simulator's stand-ins for Stripe's onboarding and Express dashboard: the
 # account's seller only; anyone else signed in 404.
@@ -197,6 +204,69 @@ STRIPE_WEBHOOK = Policy("STRIPE_WEBHOOK", get=_roles(405), post=_roles(400))
 # whoever holds it, as with Stripe's hosted pages and presigned S3 URLs.
 BEARER = Policy("BEARER", get=_roles(200), post=_roles(405))
 BEARER_FORM = Policy("BEARER_FORM", get=_roles(200), post=_roles(ACTS))
+# Signed in, any account (own notifications, profile, data, MFA pages).
+LOGIN_PAGE = _policy("LOGIN_PAGE", get=_roles(200), post=_roles(405), **GATE)
+LOGIN_POST = _policy("LOGIN_POST", get=_roles(405), post=_roles(ACTS), **GATE)
+# Anyone: a form that needs no account (an intellectual-property notice).
+PUBLIC_FORM = Policy("PUBLIC_FORM", get=_roles(200), post=_roles(ACTS))
+# Anyone: a permalink that redirects to where the thing is shown.
+PUBLIC_REDIRECT = Policy("PUBLIC_REDIRECT", get=_roles(AWAY), post=_roles(405))
+# Posting (a question, an answer): verified, not suspended. The form lives on the product
+# page, so GET sends the poster there.
+ACTIVE_POST = _policy(
+    "ACTIVE_POST",
+    get=_roles(AWAY, suspended=REFUSED),
+    post=_roles(ACTS, suspended=REFUSED),
+    **GATE,
+)
+# Reporting something (the report form): verified, not suspended.
+REPORT_FORM = _policy(
+    "REPORT_FORM",
+    get=_roles(200, suspended=REFUSED),
+    post=_roles(ACTS, suspended=REFUSED),
+    **GATE,
+)
+# Contact the seller (a listing, a shop): verified, not suspended, not the seller.
+START_THREAD = _policy(
+    "START_THREAD",
+    get=_roles(200, seller=404, suspended=REFUSED),
+    post=_roles(ACTS, seller=404, suspended=REFUSED),
+    **GATE,
+)
+# An order's thread from the buyer's side: the order's buyer (their thread exists: sent
+# to it) or its token holder; suspended refused; anyone else 404.
+START_ORDER_THREAD = Policy(
+    "START_ORDER_THREAD",
+    get=_roles(404, anonymous=LOGIN, guest=200, buyer=AWAY, suspended=REFUSED),
+    post=_roles(404, anonymous=LOGIN, guest=ACTS, buyer=ACTS, suspended=REFUSED),
+)
+# An order's thread from the seller's side: a seller on the order (thread exists: sent
+# to it); suspended refused; anyone else 404.
+START_SALE_THREAD = _policy(
+    "START_SALE_THREAD",
+    get=_roles(404, seller=AWAY, suspended=REFUSED),
+    post=_roles(404, seller=ACTS, suspended=REFUSED),
+    **GATE,
+)
+# A thread: its buyer and seller; staff read it (never post); anyone else 404.
+THREAD = _policy(
+    "THREAD",
+    get=_roles(404, buyer=200, seller=200, staff=200),
+    post=_roles(404, buyer=ACTS, seller=ACTS),
+    **GATE,
+)
+THREAD_FILE = Policy(
+    "THREAD_FILE",
+    get={**_roles(404, buyer=200, seller=200, staff=200), **GATE},
+    post=_roles(405),
+)
+# The requester's own object (a notification): anyone else 404.
+OWNER_POST = _policy("OWNER_POST", get=_roles(405), post=_roles(404, buyer=ACTS), **GATE)
+OWNER_PAGE = _policy("OWNER_PAGE", get=_roles(404, buyer=AWAY), post=_roles(405), **GATE)
+# The subject of a decision (the seller whose listing was taken down): anyone else 404.
+SUBJECT_FORM = _policy(
+    "SUBJECT_FORM", get=_roles(404, seller=200), post=_roles(404, seller=ACTS), **GATE
+)
 # Admin: every pattern under ADMIN_PREFIX (test_admin_prefix_rule_covers_the_admin): staff
 # only; anyone else is sent to the admin's login page (ADMIN_LOGIN).
 # Staff are let in (ADMIN_IN): the page, a redirect, or the admin's own 403 where a
@@ -204,29 +274,16 @@ BEARER_FORM = Policy("BEARER_FORM", get=_roles(200), post=_roles(ACTS))
 ADMIN_LOGIN, ADMIN_IN = "ADMIN_LOGIN", "ADMIN_IN"
 STAFF_ADMIN = Policy("STAFF_ADMIN", get=_roles(ADMIN_LOGIN, staff=ADMIN_IN), post={})
 ADMIN_EXCEPTIONS = {  # the admin's own door
-    "admin:login": _roles(200, staff=AWAY),
+    # allauth's secure_admin_login (config/urls.py): visitors sign in through the site's
+    # login (which asks for the second factor); signed-in non-staff are refused.
+    "admin:login": _roles(403, anonymous=LOGIN, guest=LOGIN, staff=AWAY),
     "admin:logout": _roles(AWAY, staff=405),  # logging out is a POST
 }
 
 # URL names where a suspended user is still let in although their policy refuses them
-# (REFUSED): moderation's enforcement of suspensions has not landed. When it does, the
-# test names each entry to delete from here.
-SUSPENSION_NOT_ENFORCED_YET = {
-    "marketplace:seller-profile-update",
-    "catalog:seller-listing-create",
-    "catalog:seller-listing-update",
-    "catalog:seller-listing-publish",
-    "catalog:seller-listing-unpublish",
-    "catalog:seller-listing-archive",
-    "catalog:seller-listing-duplicate",
-    "catalog:seller-image-upload",
-    "catalog:seller-image-delete",
-    "catalog:seller-image-cover",
-    "catalog:seller-asset-upload",
-    "catalog:seller-asset-delete",
-    "catalog:seller-shipping-create",
-    "moderation:review-report",
-}
+# (REFUSED), while a suspension rule has not landed. When it does, the test names each
+# entry to delete from here. Moderation's enforcement landed: none is left.
+SUSPENSION_NOT_ENFORCED_YET: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -348,15 +405,27 @@ ACCESS: dict[str, Route] = {
     "catalog:seller-asset-delete": Route(LISTING_OWNER_POST, _listing_asset),
     "catalog:seller-shipping-list": Route(SELLER),
     "catalog:seller-shipping-create": Route(SELLER_FORM),
+    # a suspended seller gets the suspension page before anything is looked up
     "catalog:seller-shipping-update": Route(
-        OWNER_SELLER_FORM, lambda w, role: {"pk": w.shipping_profile.pk}
+        OWNER_SELLER_FORM,
+        lambda w, role: {"pk": w.shipping_profile.pk},
+        overrides={"suspended": REFUSED},
+        post_overrides={"suspended": REFUSED},
     ),
     "catalog:seller-shipping-delete": Route(
-        OWNER_SELLER_POST, lambda w, role: {"pk": w.shipping_profile.pk}
+        OWNER_SELLER_POST,
+        lambda w, role: {"pk": w.shipping_profile.pk},
+        overrides={"suspended": REFUSED},
+        post_overrides={"suspended": REFUSED},
     ),
     # social: reviews, favorites, wishlist
     "social:review-edit": Route(REVIEWER, _product),
-    "social:review-reply": Route(OWNER_SELLER_POST, lambda w, role: {"review_pk": w.review.pk}),
+    "social:review-reply": Route(
+        OWNER_SELLER_POST,
+        lambda w, role: {"review_pk": w.review.pk},
+        overrides={"suspended": REFUSED},
+        post_overrides={"suspended": REFUSED},
+    ),
     "social:review-delete": Route(AUTHOR_POST, lambda w, role: {"review_pk": w.review.pk}),
     "social:favorite-toggle": Route(VERIFIED_POST, _product),
     "social:wishlist-toggle": Route(VERIFIED_POST, _product),
@@ -459,6 +528,96 @@ ACCESS: dict[str, Route] = {
     # moderation
     "moderation:statement": Route(STATEMENT, lambda w, role: {"pk": w.decision.pk}),
     "moderation:review-report": Route(REPORT_POST, lambda w, role: {"review_pk": w.review.pk}),
+    "moderation:report": Route(
+        REPORT_FORM,
+        lambda w, role: {"kind": "listing", "pk": w.printed.pk},
+        query=lambda w, role: (
+            {"order": w.guest_order.pk, "t": w.guest_order.access_token} if role == "guest" else {}
+        ),
+        overrides={"guest": 200},
+        post_overrides={"guest": ACTS},
+    ),
+    "moderation:staff-queue": Route(STAFF),
+    "moderation:staff-report-decide": Route(STAFF_POST, lambda w, role: {"pk": w.report.pk}),
+    "moderation:staff-audit-log": Route(STAFF),
+    "moderation:staff-suspensions": Route(STAFF),
+    "moderation:staff-suspension-lift": Route(STAFF_POST, lambda w, role: {"pk": w.suspension.pk}),
+    "moderation:ip-notice": Route(PUBLIC_FORM),
+    "moderation:ip-counter-notice": Route(SUBJECT_FORM, lambda w, role: {"pk": w.ip_takedown.pk}),
+    # allauth: two-factor authentication. Only staff have an authenticator app here, and
+    # nobody signed in recently (force_login): pages that change two-factor first send
+    # the user to reauthenticate; pages about an authenticator or codes they do not
+    # have are a 404.
+    "mfa_index": Route(LOGIN_PAGE),
+    # no login is waiting for a second factor: back to log in
+    "mfa_authenticate": Route(
+        ANONYMOUS_ONLY,
+        overrides={"anonymous": LOGIN, "guest": LOGIN},
+        post_overrides={"anonymous": LOGIN, "guest": LOGIN},
+    ),
+    # without an authenticator: reauthenticate with the password instead
+    "mfa_reauthenticate": Route(LOGIN_ONLY, overrides=dict.fromkeys(NOT_STAFF, AWAY)),
+    "mfa_activate_totp": Route(LOGIN_ONLY, overrides=dict.fromkeys(SIGNED_IN, AWAY)),
+    "mfa_deactivate_totp": Route(
+        LOGIN_ONLY,
+        overrides={**dict.fromkeys(NOT_STAFF, 404), "staff": AWAY},
+        post_overrides=dict.fromkeys(NOT_STAFF, 404),
+    ),
+    "mfa_view_recovery_codes": Route(LOGIN_PAGE, overrides=dict.fromkeys(SIGNED_IN, 404)),
+    "mfa_generate_recovery_codes": Route(LOGIN_ONLY, overrides=dict.fromkeys(SIGNED_IN, AWAY)),
+    "mfa_download_recovery_codes": Route(
+        LOGIN_PAGE,
+        overrides=dict.fromkeys(SIGNED_IN, 404),
+        post_overrides=dict.fromkeys(SIGNED_IN, 404),
+    ),
+    # messaging: notifications and email
+    "messaging:notification-list": Route(LOGIN_PAGE),
+    "messaging:notification-open": Route(OWNER_POST, lambda w, role: {"pk": w.notification.pk}),
+    "messaging:notification-read-all": Route(LOGIN_POST),
+    "messaging:preferences": Route(LOGIN_ONLY),
+    "messaging:staff-emails": Route(STAFF),
+    "messaging:staff-email-retry": Route(STAFF_POST, lambda w, role: {"pk": w.failed_email.pk}),
+    # messaging: questions, answers, threads
+    "messaging:question-detail": Route(PUBLIC_REDIRECT, lambda w, role: {"pk": w.question.pk}),
+    "messaging:question-ask": Route(ACTIVE_POST, _product),
+    "messaging:answer-create": Route(ACTIVE_POST, lambda w, role: {"pk": w.question.pk}),
+    "messaging:seller-question-list": Route(SELLER),
+    "messaging:inbox": Route(VERIFIED),
+    "messaging:thread": Route(THREAD, lambda w, role: {"pk": w.conversation.pk}),
+    "messaging:attachment": Route(
+        THREAD_FILE,
+        lambda w, role: {"pk": w.conversation.pk, "message_pk": w.picture_message.pk},
+    ),
+    "messaging:start-listing": Route(START_THREAD, _product),
+    "messaging:start-shop": Route(
+        START_THREAD, lambda w, role: {"slug": w.seller.seller_profile.slug}
+    ),
+    "messaging:start-order": Route(
+        START_ORDER_THREAD,
+        lambda w, role: {"order_pk": _order(w, role)["pk"], "seller_pk": w.seller.pk},
+        query=_token,
+    ),
+    "messaging:start-order-buyer": Route(
+        START_SALE_THREAD, lambda w, role: {"order_pk": w.order.pk}
+    ),
+    # payments: staff
+    "payments:staff-stripe-event-reprocess": Route(
+        STAFF_FORM, lambda w, role: {"pk": w.stripe_event.pk}
+    ),
+    # analytics
+    "analytics:seller-analytics": Route(SELLER),
+    "analytics:seller-analytics-export": Route(SELLER),
+    "analytics:staff-ops": Route(STAFF),
+    "analytics:staff-searches": Route(STAFF),
+    # accounts: the user's own data and account
+    "accounts:data-export": Route(LOGIN_ONLY),
+    "accounts:data-export-download": Route(OWNER_PAGE, lambda w, role: {"pk": w.data_export.pk}),
+    "accounts:delete": Route(LOGIN_ONLY),
+    "marketplace:profile": Route(LOGIN_ONLY),
+    "marketplace:legal-refund-policy": Route(PUBLIC),
+    "marketplace:legal-content-policy": Route(PUBLIC),
+    # everyone here accepted the documents in force: sent on
+    "marketplace:legal-accept": Route(LOGIN_ONLY, overrides=dict.fromkeys(SIGNED_IN, AWAY)),
 }
 
 

@@ -7,22 +7,32 @@ simulator and the webhook), so ledger rows, transfers and tokens exist as in lif
 """
 
 import copy
+from datetime import timedelta
 from types import SimpleNamespace
 
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
+from accounts.models import DataExport
 from catalog.reviews import review_reply_upsert, review_upsert
 from downloads.services import download_link
 from marketplace.audit import staff_action
+from messaging.models import Conversation, EmailLog
+from messaging.notifications import notify
+from messaging.posts import answer_post, conversation_get_or_start, message_send, question_ask
+from moderation.ip import IP_TAKEDOWN_ACTION
+from moderation.services import review_report
+from moderation.suspensions import user_suspend
 from orders.services import order_create_from_cart
 from payments.checkout import checkout_start
-from payments.models import PaymentRefund
+from payments.models import PaymentRefund, StripeEvent
 from payments.simulator import simulator_session_pay
 from refunds.models import RefundRequest
 from refunds.services import refund_request_create
 from tests.catalog.factories import ProductFactory, ProductImageFactory, make_ready
-from tests.factories import SellerProfileFactory, UserFactory
+from tests.factories import SellerProfileFactory, UserFactory, activate_totp
 from tests.orders.factories import SIM_SHIPPING
 
 ROLES = (
@@ -53,6 +63,17 @@ def _order(products, *, buyer=None, email="buyer@example.com", pay=True, capture
     return order
 
 
+def _png():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (8, 8), "red").save(data, format="PNG")
+    return SimpleUploadedFile("photo.png", data.getvalue(), content_type="image/png")
+
+
 def build_world(capture) -> SimpleNamespace:
     """`capture` is pytest-django's `django_capture_on_commit_callbacks` (the webhook's
     processing runs after commit)."""
@@ -60,12 +81,14 @@ def build_world(capture) -> SimpleNamespace:
     other_seller = SellerProfileFactory(display_name="Orbit Files").user
     buyer = UserFactory(name="Bea Buyer")
     other_buyer = UserFactory(name="Otto Other")
-    staff = UserFactory(name="Sam Staff", is_staff=True)
-    # A seller with a shop and a draft of their own, suspended by moderation: they may
-    # read everything public and their own workspace, and post nothing.
+    # Staff have two-factor on (staff pages and the admin require it).
+    staff = activate_totp(UserFactory(name="Sam Staff", is_staff=True))
+    # A seller with a shop and a draft of their own, suspended by moderation (through
+    # the service, so the suspension, its audit row and statement exist): they may read
+    # everything public and their own workspace, and post nothing.
     suspended = SellerProfileFactory(display_name="Closed Shop").user
-    suspended.is_suspended = True
-    suspended.save(update_fields=["is_suspended"])
+    suspension = user_suspend(user=suspended, staff=staff, reason="Test suspension.")
+    suspended.refresh_from_db()
     suspended_draft = ProductFactory(seller=suspended, title="Suspended Draft", complete=True)
 
     printed = ProductFactory(
@@ -129,6 +152,55 @@ def build_world(capture) -> SimpleNamespace:
         statement="We hid your review while we look at it.",
         appealable=True,
     )
+    # Product Q&A: the buyer asks on the seller's listing, the seller answers.
+    question = question_ask(product=file, author=buyer, body="Does it print without supports?")
+    answer = answer_post(question=question, author=seller, body="Yes, no supports needed.")
+    # An ORDER thread between buyer and seller: one message, one with a picture.
+    conversation, _ = conversation_get_or_start(
+        subject=Conversation.Subject.ORDER, seller=seller, buyer=buyer, order_id=order.pk
+    )
+    message_send(conversation=conversation, sender=buyer, side="buyer", body="When will it ship?")
+    picture_message = message_send(
+        conversation=conversation,
+        sender=seller,
+        side="seller",
+        body="",
+        attachment=_png(),
+    )
+    notification = notify(user=buyer, kind="test", title="Something happened", url="/")
+    report = review_report(review=review, reporter=other_buyer, reason="SPAM")
+    stripe_event = StripeEvent.objects.create(
+        stripe_event_id="evt_world_failed",
+        type="checkout.session.completed",
+        endpoint=StripeEvent.Endpoint.PLATFORM,
+        payload={},
+        status=StripeEvent.Status.FAILED,
+        last_error="Test failure.",
+    )
+    failed_email = EmailLog.objects.create(
+        key="world-failed-email",
+        to=buyer.email,
+        subject="Your order",
+        template="test",
+        status=EmailLog.Status.FAILED,
+        last_error="Test failure.",
+    )
+    data_export = DataExport.objects.create(
+        user=buyer,
+        status=DataExport.Status.READY,
+        file_name="exports/world.zip",
+        ready_at=timezone.now(),
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    ip_takedown = staff_action(
+        actor=staff,
+        action=IP_TAKEDOWN_ACTION,
+        target=draft,
+        reason="Test IP takedown.",
+        subject_user=seller,
+        statement="We took your listing down after a notice of infringement.",
+        appealable=True,
+    )
     asset = file.assets.get()
     return SimpleNamespace(
         seller=seller,
@@ -157,18 +229,32 @@ def build_world(capture) -> SimpleNamespace:
         review=review,
         decision=decision,
         shipping_profile=printed.shipping_profile,
+        suspension=suspension,
+        question=question,
+        answer=answer,
+        conversation=conversation,
+        picture_message=picture_message,
+        notification=notification,
+        report=report,
+        stripe_event=stripe_event,
+        data_export=data_export,
+        failed_email=failed_email,
+        ip_takedown=ip_takedown,
     )
 
 
 def request_in_savepoint(client: Client, method: str, url: str, **kwargs):
     """One request whose database writes are rolled back afterwards, and the client's
-    cookies with them (a logout would otherwise sign the role out): the next request
+    cookies and the cache with them (a logout would otherwise sign the role out): the next request
     sees the same world."""
     cookies = copy.deepcopy(client.cookies)
     with transaction.atomic():
         response = getattr(client, method)(url, **kwargs)
         transaction.set_rollback(True)
     client.cookies = cookies
+    # Rate-limit counters live in the cache, which the rollback does not reach: without
+    # this, the sixth role to POST a limited form would see a 429 meant for a flood.
+    cache.clear()
     return response
 
 
