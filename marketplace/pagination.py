@@ -7,6 +7,18 @@ from django.utils.functional import cached_property
 
 COUNT_CACHE_SECONDS = 60
 BROWSE_COUNT_CAP = 10_000
+# Part of every total's cache key: bumping it forgets every cached total at once.
+COUNT_GENERATION_KEY = "paginator-count-generation"
+
+
+def paginator_counts_forget() -> None:
+    """Forget every cached total, for a change that moves many listings in or out of
+    public pages at once (a seller suspended or let back): without it a cached "0
+    listings" would hide a seller's listings from browse and search for up to a minute."""
+    try:
+        cache.incr(COUNT_GENERATION_KEY)
+    except ValueError:  # not there yet (or evicted)
+        cache.set(COUNT_GENERATION_KEY, 1, None)
 
 
 class CappedCountPaginator(Paginator):
@@ -33,7 +45,9 @@ class CappedCountPaginator(Paginator):
         items = self.object_list
         queryset = isinstance(items, QuerySet)
         identity = str(items.query) if queryset else items.count_identity()
-        key = f"paginator-count:{limit}:" + hashlib.sha256(identity.encode()).hexdigest()
+        generation = cache.get(COUNT_GENERATION_KEY, 0)
+        digest = hashlib.sha256(identity.encode()).hexdigest()
+        key = f"paginator-count:{generation}:{limit}:{digest}"
         total = cache.get(key)
         if total is None:
             if queryset:  # only the ids: no annotations, no ordering

@@ -287,6 +287,12 @@ class ThreadView(View):
                     else ""
                 ),
                 "max_length": services.MESSAGE_MAX_CHARS,
+                # A guest reports the other side's message with the order's key.
+                "report_query": (
+                    f"order={access.order.order_id}&t={access.token}"
+                    if access.order and access.token
+                    else ""
+                ),
             },
             status=status,
         )

@@ -19,6 +19,7 @@ from catalog.trending import trending_top_ids_forget
 from marketplace.audit import staff_action
 from marketplace.exceptions import ApplicationError
 from marketplace.models import User
+from marketplace.pagination import paginator_counts_forget
 from moderation.models import StaffActionLog, Suspension
 
 SUSPEND_ACTION = "user.suspend"
@@ -33,6 +34,7 @@ def _public_caches_forget() -> None:
     def forget() -> None:
         trending_top_ids_forget()
         cache.delete(VOCABULARY_KEY)
+        paginator_counts_forget()  # a cached total of 0 would hide their listings
 
     transaction.on_commit(forget)
 

@@ -88,6 +88,7 @@ def step_sign_up_and_verify(j: Journey, email: str) -> None:
     form.locator('input[name="email"]').fill(email)
     form.locator('input[name="password1"]').fill(PASSWORD)
     form.locator('input[name="password2"]').fill(PASSWORD)
+    form.locator('input[name="accept_terms"]').check()
     form.locator('button[type="submit"]').click()
     page.wait_for_url(re.compile(r"/accounts/confirm-email/$"))
     expect(page.locator("main")).to_contain_text(re.compile("verify", re.I))
@@ -154,8 +155,9 @@ def step_buy_through_the_simulator(
         page.locator('form[action="/cart/ship-to/"] button[type="submit"]').click()
         page.wait_for_load_state()
     page.goto(j.base + "/checkout/")
-    if email:
+    if email:  # a guest accepts the terms here (an account did when it signed up)
         page.locator('input[name="email"]').fill(email)
+        page.locator('input[name="accept_terms"]').check()
     page.locator('main form button[type="submit"]').click()
     page.wait_for_url(re.compile(r"/payments/simulator/checkout/"))
     expect(page.locator("body")).to_contain_text(re.compile("test mode", re.I))
@@ -226,6 +228,7 @@ def step_become_a_seller(j: Journey, shop_name: str) -> None:
     page.goto(j.base + "/seller/shop/new/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Open your shop")
     page.locator('input[name="display_name"]').fill(shop_name)
+    page.locator('input[name="accept_agreement"]').check()
     page.get_by_role("button", name="Open my shop").click()
     page.wait_for_load_state()
     assert "/seller/shop/new/" not in page.url

@@ -485,3 +485,44 @@ def test_the_guests_thread_page_links_back_to_their_order_with_the_token(client)
     html = client.get(_thread_url(conversation, order.access_token)).content.decode()
     assert f"{order.get_absolute_url()}?t={order.access_token}" in html
     assert "Buyer:" not in html  # the order panel's seller details are the seller's
+
+
+def test_each_message_from_the_other_side_has_a_report_link(client):
+    # given a thread with a message from the buyer and a reply from the seller
+    conversation = _thread(body="Hello")
+    seller_message = message_send(
+        conversation=conversation, sender=conversation.seller, side="seller", body="Hi"
+    )
+    buyer_message = conversation.messages.get(sender=conversation.buyer)
+    report = "/moderation/report/message/{}/"
+    # when the buyer opens it, then the seller's message (not their own) can be reported
+    client.force_login(conversation.buyer)
+    page = client.get(_thread_url(conversation)).content.decode()
+    assert report.format(seller_message.pk) in page
+    assert report.format(buyer_message.pk) not in page
+    # and the link opens the report form, which comes back to the thread
+    link = report.format(seller_message.pk) + f"?next={_thread_url(conversation)}"
+    assert client.get(link).status_code == 200
+    # staff reading the thread report nothing from it
+    client.force_login(UserFactory(is_staff=True))
+    assert (
+        "/moderation/report/message/" not in client.get(_thread_url(conversation)).content.decode()
+    )
+
+
+def test_a_guest_reports_the_sellers_message_with_the_orders_key(client):
+    # given a guest's order thread with the seller's reply
+    order, shop = sold(email="guest@example.com")
+    conversation, _ = conversation_get_or_start(
+        subject=Conversation.Subject.ORDER,
+        seller=shop,
+        buyer=None,
+        buyer_email="guest@example.com",
+        order_id=order.pk,
+    )
+    message = message_send(conversation=conversation, sender=shop, side="seller", body="Hi")
+    # when the guest opens the thread with the token, then the report link carries the key
+    page = client.get(_thread_url(conversation, order.access_token)).content.decode()
+    link = f"/moderation/report/message/{message.pk}/?order={order.pk}&amp;t={order.access_token}"
+    assert link in page
+    assert client.get(link.replace("&amp;", "&")).status_code == 200

@@ -253,3 +253,21 @@ def test_the_admin_suspends_and_unsuspends_through_the_services(client):
     assert list(
         StaffActionLog.objects.filter(subject_user=user).values_list("action", flat=True)
     ) == ["user.unsuspend", "user.suspend"]
+
+
+def test_a_lifted_suspension_shows_the_listings_at_once_despite_a_cached_zero(
+    client, django_capture_on_commit_callbacks
+):
+    # given a seller's only listing, suspended while someone searched for it
+    product = public_product(title=TITLE)
+    staff = _staff()
+    with django_capture_on_commit_callbacks(execute=True):
+        user_suspend(user=product.seller, staff=staff, reason="Spam")
+    for path in ("/search/?q=zyzzyva", "/browse/"):
+        assert TITLE not in client.get(path).content.decode()  # a total of 0, cached
+    # when staff lift the suspension
+    with django_capture_on_commit_callbacks(execute=True):
+        user_unsuspend(user=product.seller, staff=staff, reason="Appeal accepted")
+    # then search and browse show the listing now, not a minute later
+    for path in ("/search/?q=zyzzyva", "/browse/"):
+        assert TITLE in client.get(path).content.decode()
