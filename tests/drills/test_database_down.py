@@ -51,14 +51,25 @@ def test_with_the_database_unreachable_pages_answer_503_and_no_order_is_half_wri
 
         # when the database becomes unreachable
         proxy.cut()
-        # then pages answer the 503 page, quickly
+        # then pages answer quickly: the 503 page, or a page the cache still holds (the
+        # home page's sections are cached) — never a server error or a hang
+        answers = {}
         for path in ("/", product.get_absolute_url(), "/search/?q=planter"):
             down = requests.get(stack.url + path, timeout=15)
-            assert down.status_code == 503, (path, down.status_code)
+            answers[path] = down.status_code
+            assert down.status_code in (200, 503), (path, down.status_code)
+            if down.status_code == 503:
+                assert "try again" in down.text.lower() or "unavailable" in down.text.lower()
+        # the product page reads the database on every request: the 503 page
+        assert answers[product.get_absolute_url()] == 503, answers
         # and the checkout is refused with a 503, leaving no order
         refused = web.post(
             stack.url + "/checkout/",
-            data={"email": "drill.guest@example.com", "csrfmiddlewaretoken": token},
+            data={
+                "email": "drill.guest@example.com",
+                "accept_terms": "on",
+                "csrfmiddlewaretoken": token,
+            },
             allow_redirects=False,
             timeout=15,
         )
@@ -69,7 +80,11 @@ def test_with_the_database_unreachable_pages_answer_503_and_no_order_is_half_wri
         proxy.restore()
         done = web.post(
             stack.url + "/checkout/",
-            data={"email": "drill.guest@example.com", "csrfmiddlewaretoken": token},
+            data={
+                "email": "drill.guest@example.com",
+                "accept_terms": "on",
+                "csrfmiddlewaretoken": token,
+            },
             allow_redirects=False,
             timeout=15,
         )

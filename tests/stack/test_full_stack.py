@@ -68,7 +68,11 @@ def test_a_guest_buys_through_the_running_stack_and_downloads_from_s3(tmp_path, 
         assert form.status_code == 200
         started = web.post(
             base + "/checkout/",
-            data={"email": "stack.guest@example.com", "csrfmiddlewaretoken": csrf_token(form.text)},
+            data={
+                "email": "stack.guest@example.com",
+                "accept_terms": "on",
+                "csrfmiddlewaretoken": csrf_token(form.text),
+            },
             allow_redirects=False,
             timeout=30,
         )
