@@ -38,12 +38,16 @@ def stack_for_tests(
     """A Stack on the test database and Redis (not started). `env` adds variables."""
     # Emails, media and the beat schedule stay in the test's folder, not in var/.
     env = {"VAR_DIR": tmp_path / "var", "EMAIL_FILE_PATH": tmp_path / "outbox", **env}
-    return Stack(
+    stack = Stack(
         database_url=database_url or database_url_for_tests(),
         redis_url=redis_url or settings.REDIS_URL,
         log_dir=tmp_path / "stack",
         env={k: str(v) for k, v in env.items()},
     )
+    # The stack serves with DEBUG off (hashed static names): on a fresh clone nothing has
+    # been collected yet, and every page with a {% static %} would be a 500.
+    stack.manage("collectstatic", "--noinput")
+    return stack
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.25, what: str = "condition"):
